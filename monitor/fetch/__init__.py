@@ -1,0 +1,1 @@
+"""Fetch: HTTP with the limits and politeness the web requires."""

@@ -1,0 +1,1 @@
+"""Normalize: an ``Entry`` → an ``Article`` with clean text, language, date and identity."""

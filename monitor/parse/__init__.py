@@ -1,0 +1,1 @@
+"""Parse: bytes a source gave us → ``Entry`` records, one per report."""

@@ -1,0 +1,29 @@
+"""The plain record that leaves the parse stage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+
+@dataclass(slots=True)
+class Entry:
+    """One report as its source gave it, before normalization.
+
+    ``content`` is HTML or plain text as ``content_type`` says; ``published`` is timezone-aware
+    or None when the source gave no usable date (normalization may find a dateline).
+    """
+
+    external_id: str | None
+    url: str | None
+    title: str | None
+    content: str
+    content_type: Literal["text", "html"]
+    published: datetime | None = None
+    language: str | None = None
+    outlet: str | None = None
+
+
+class ParseError(Exception):
+    """Input that cannot be read as what it claims to be; the message says why."""

@@ -1,0 +1,1 @@
+"""Story: group reports of one event into a story; link earlier related stories."""

@@ -1,0 +1,176 @@
+"""Fold text from any script to one comparable Latin spelling.
+
+Story detection and watchlist matching both need "Mekhtiyev", "Mehdiyev" and "Мехтиев"
+to meet, so both call this module and nothing else for it. Three layers, each coarser:
+
+- ``fold``: script to Latin (anyascii), diacritics dropped, case folded. Span-preserving
+  when applied token by token.
+- ``phonetic``: transliteration conventions merged (kh/h/x, d/t, dj/c/j, sh/s, iy/i,
+  doubled letters), so spellings nobody listed still meet.
+- ``strip_suffix``: Turkish/Azerbaijani apostrophe and case suffixes and common Russian
+  endings, so "Mekhtiyev'in" and "Мехтиева" find "Mekhtiyev".
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+from anyascii import anyascii
+
+# Letters anyascii romanises differently from how Azerbaijani and Turkish names are usually
+# written in English: Əliyev is "Aliyev", not "Eliyev".
+# Soft and hard signs carry no letter of their own; anyascii would make them apostrophes,
+# which read as a suffix cut (Ильхам → "Il'kham").
+_PRE_MAP = str.maketrans(
+    {"ə": "a", "Ə": "A", "ı": "i", "İ": "I", "ь": "", "Ь": "", "ъ": "", "Ъ": ""}
+)
+_APOSTROPHES = "'’‘`´ʼ′"
+_TOKEN_RE = re.compile(r"\w+(?:[" + _APOSTROPHES + r"]\w+)*", re.UNICODE)
+
+# Applied in order to a folded token. Each rule merges spellings that different
+# transliteration conventions (Russian→English, Azerbaijani, Turkish, German) give one name.
+_PHONETIC_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(p), r)
+    for p, r in (
+        (r"kh|ch(?=[^aeiou]|$)|x|q", "h"),  # Мехтиев → Mekhtiev; Xəzər/Khazar; Qasimov/Gasimov
+        # Джамал / Djamal / Camal / Jamal; Azerbaycan / Azerbaijan. An English c before a
+        # consonant or after s (Moscow) stays a k sound.
+        (r"dzh|dj|zh|(?<!s)c(?=[aeiouy])|^c(?!h)|j", "j"),
+        (r"tch|tsch|ch|ç|c", "c"),  # Chelyabinsk / Tschetschenien; other c as one letter
+        (r"sch|sh|ş", "s"),
+        (r"ph", "f"),
+        (r"w", "v"),
+        (r"[dt]", "t"),  # Mehdiyev / Mehtiyev; Mohammed / Mohammet
+        (r"g", "k"),  # Gasimov / Kasimov, Rogozin; keeps g/k spellings together
+        (r"(?<=[aeiou])y(?=[aeiou])", ""),  # Aliyev / Aliev, Mehdiyev / Mekhtiev
+        (r"(?<=[aeiou])y", "i"),  # Azerbaycan / Azerbaijan, Nikolay / Nikolai
+        (r"iy", "i"),
+        (r"yu|iu", "u"),
+        (r"ya|ia", "a"),
+        (r"ye", "e"),
+        (r"ou", "u"),
+        (r"(.)\1+", r"\1"),  # Mammadov / Mamadov
+        (r"h(?=[^aeiou]|$)", ""),  # Mehdiyev / Medtiyev: a silent h before a consonant
+    )
+)
+
+# Endings that inflection or possession add to a name: Turkish/Azerbaijani case and
+# possessive suffixes (after an apostrophe, or glued on), Russian noun endings.
+_SUFFIXES = tuple(
+    sorted(
+        {
+            "nin",
+            "nun",
+            "in",
+            "un",
+            "yi",
+            "yu",
+            "ye",
+            "ya",
+            "i",
+            "u",
+            "e",
+            "a",
+            "de",
+            "da",
+            "te",
+            "ta",
+            "den",
+            "dan",
+            "ten",
+            "tan",
+            "le",
+            "la",
+            "yle",
+            "yla",
+            "ler",
+            "lar",
+            "leri",
+            "lari",
+            "nda",
+            "nde",
+            "ndan",
+            "nden",
+            "na",
+            "ne",
+            "s",
+            "es",
+            "ym",
+            "om",
+            "im",
+            "oy",
+            "oj",
+            "ogo",
+            "omu",
+            "ykh",
+            "ih",
+            "ov",
+            "ami",
+            "am",
+            "ah",
+        },
+        key=len,
+        reverse=True,
+    )
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """A word of the original text with its span and its folded form."""
+
+    start: int
+    end: int
+    surface: str
+    folded: str
+
+
+@lru_cache(maxsize=65536)
+def fold(text: str) -> str:
+    """Latin, lower case, no diacritics, apostrophes as ASCII.
+
+    Turkish dotted İ needs its own care: ``"İlham".lower()`` leaves a combining dot.
+    """
+    text = unicodedata.normalize("NFC", text).translate(_PRE_MAP)
+    return anyascii(text).lower()
+
+
+def fold_word(token: str) -> str:
+    """``fold`` plus the apostrophe suffix cut: "Mekhtiyev’in" → "mekhtiyev"."""
+    folded = fold(token)
+    for apostrophe in "'`":
+        folded = folded.split(apostrophe, 1)[0]
+    return folded
+
+
+@lru_cache(maxsize=65536)
+def phonetic(folded: str) -> str:
+    """Merge transliteration conventions of an already folded word."""
+    key = folded
+    for pattern, replacement in _PHONETIC_RULES:
+        key = pattern.sub(replacement, key)
+    return key
+
+
+def suffix_stems(folded: str, min_stem: int = 4) -> list[str]:
+    """The word and the stems left after cutting one known inflection suffix."""
+    stems = [folded]
+    for suffix in _SUFFIXES:
+        if folded.endswith(suffix) and len(folded) - len(suffix) >= min_stem:
+            stems.append(folded[: -len(suffix)])
+    return stems
+
+
+def tokens(text: str) -> list[Token]:
+    """Words with spans into ``text``; apostrophe suffixes stay on the surface, not the fold."""
+    return [
+        Token(m.start(), m.end(), m.group(), fold_word(m.group())) for m in _TOKEN_RE.finditer(text)
+    ]
+
+
+def is_capitalized(word: str) -> bool:
+    """True for a word that starts with an upper-case letter in any cased script."""
+    return bool(word) and word[0].isupper()
