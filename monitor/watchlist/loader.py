@@ -36,13 +36,16 @@ def watchlist_files(location: Path) -> list[Path]:
 
 
 def _node_at(node: yaml.Node, loc: tuple[Any, ...]) -> yaml.Node:
-    """The YAML node a pydantic error location points at, as deep as it exists."""
-    for key in loc:
+    """The YAML node a pydantic error location points at, as deep as it exists.
+
+    The last step into a mapping gives the key, so "unknown field" points at the field name.
+    """
+    for depth, key in enumerate(loc):
         if isinstance(node, yaml.MappingNode):
-            match = [v for k, v in node.value if k.value == key]
+            match = [(k, v) for k, v in node.value if k.value == key]
             if not match:
                 return node
-            node = match[0]
+            node = match[0][0] if depth == len(loc) - 1 else match[0][1]
         elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
             node = node.value[key]
         else:
