@@ -28,7 +28,11 @@ from monitor.story.timing import time_range
 
 
 class DecisionError(Exception):
-    """A decision that cannot be made (unknown story, merging a story into itself, ...)."""
+    """A decision that cannot be made (merging a story into itself, splitting a lone report)."""
+
+
+class NotFound(DecisionError):
+    """No such story or report."""
 
 
 def live_story(session: Session, story_id: int) -> Story:
@@ -39,7 +43,7 @@ def live_story(session: Session, story_id: int) -> Story:
         seen.add(story.id)
         story = session.get(Story, story.merged_into)
     if story is None:
-        raise DecisionError(f"no story {story_id}")
+        raise NotFound(f"no story {story_id}")
     return story
 
 
@@ -64,7 +68,7 @@ def split(session: Session, item_id: int, actor: str = "") -> Story:
     """Move one report out of its story into a story of its own; returns the new story."""
     item = session.get(Item, item_id)
     if item is None or item.story_id is None:
-        raise DecisionError(f"no report {item_id}")
+        raise NotFound(f"no report {item_id}")
     old = live_story(session, item.story_id)
     if old.item_count <= 1:
         raise DecisionError(f"report {item_id} is the only report of story {old.id}")

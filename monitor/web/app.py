@@ -28,7 +28,12 @@ def make_app(engine: Engine, settings: Settings, access: Access | None = None) -
     """The console over ``engine``; ``access`` defaults to credentials from the environment."""
     access = access if access is not None else Access.from_env()
     app = web.Application(
-        middlewares=[headers_middleware, access_middleware(access), csrf_middleware(access)],
+        middlewares=[
+            headers_middleware,
+            api.json_errors,
+            access_middleware(access),
+            csrf_middleware(access),
+        ],
         client_max_size=2 * 1024 * 1024,
     )
     app[ENGINE] = engine

@@ -5,6 +5,7 @@ Field names follow monitor/store/queries.py (the CLI's ``--json``); this module 
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -29,6 +30,10 @@ class BadRequest(ValueError):
     """A query parameter the operator got wrong; shown back as a 400."""
 
 
+class Conflict(ValueError):
+    """A request that does not fit the current state (retrying a sent alert); a 409."""
+
+
 @dataclass(slots=True)
 class StoryFilter:
     watchlist: str | None = None
@@ -40,25 +45,31 @@ class StoryFilter:
     limit: int = PAGE_SIZE
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+CURSOR_PATTERN = r"^[0-9]{1,16}~[0-9]{1,18}$"  # microseconds since 1970 ~ story id
+RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+
+
 def parse_cursor(value: str) -> tuple[datetime, int]:
-    """``<first_seen ISO>~<story id>``, as ``encode_cursor`` writes it."""
-    stamp, _, story_id = value.rpartition("~")
-    try:
-        return parse_time(stamp), int(story_id)
-    except ValueError:
-        raise BadRequest(f"bad cursor {value!r}") from None
+    """The opaque ``next`` value of a page: every string of CURSOR_PATTERN is a valid one."""
+    if not re.fullmatch(CURSOR_PATTERN, value):
+        raise BadRequest(f"bad cursor {value!r}: pass the `next` value of the previous page")
+    micros, _, story_id = value.partition("~")
+    return _EPOCH + timedelta(microseconds=int(micros)), int(story_id)
 
 
 def encode_cursor(first_seen: datetime, story_id: int) -> str:
-    return f"{first_seen.isoformat()}~{story_id}"
+    return f"{(first_seen - _EPOCH) // timedelta(microseconds=1)}~{story_id}"
 
 
-def parse_time(value: str) -> datetime:
-    """An ISO date or date-time; naive means UTC."""
+def parse_time(value: str, strict: bool = False) -> datetime:
+    """An ISO 8601 date-time (naive means UTC); ``strict``: RFC 3339 only, as the API says."""
     try:
+        if strict and not RFC3339.match(value):
+            raise ValueError(value)
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise BadRequest(f"bad date {value!r}: use ISO 8601, e.g. 2025-10-18") from None
+        raise BadRequest(f"bad date {value!r}: use ISO 8601, e.g. 2025-10-18T00:00:00Z") from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
@@ -224,7 +235,7 @@ def retry_alert(session: Session, alert_id: int) -> Alert | None:
     if alert is None:
         return None
     if alert.state != "failed":
-        raise BadRequest(f"alert {alert_id} is {alert.state}: only failed alerts are retried")
+        raise Conflict(f"alert {alert_id} is {alert.state}: only failed alerts are retried")
     alert.state, alert.next_attempt_at = "pending", None
     session.add(alert)
     session.commit()

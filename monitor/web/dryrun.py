@@ -6,6 +6,7 @@ in: when the CLI's replay engine lands, this is the one call to point at it.
 
 from __future__ import annotations
 
+import re
 import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -45,10 +46,10 @@ class DryRun:
 
 def parse_draft(text: str, name: str) -> Watchlist:
     """Validate a pasted or uploaded draft exactly as a file on disk would be."""
-    stem = Path(name).stem or "draft"
+    stem = re.sub(r"[^\w.-]", "_", Path(name).stem, flags=re.ASCII).strip(".") or "draft"
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"{stem}.yaml"
-        path.write_text(text, encoding="utf-8")
+        path.write_bytes(text.encode("utf-8", errors="replace"))
         try:
             return load_file(path)
         except WatchlistError as exc:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from monitor.web.data import CURSOR_PATTERN
+
 
 def _obj(**props: dict[str, Any]) -> dict[str, Any]:
     """An object whose properties are all present (a value may still be null)."""
@@ -143,7 +145,12 @@ def _json(schema: str, description: str) -> dict[str, Any]:
 
 
 def _errors(*codes: int) -> dict[str, Any]:
-    words = {400: "bad request", 403: "CSRF token missing or wrong", 404: "not found"}
+    words = {
+        400: "bad request",
+        403: "CSRF token missing or wrong",
+        404: "not found",
+        409: "not possible in the current state",
+    }
     return {str(c): _json("Error", words[c]) for c in codes}
 
 
@@ -157,8 +164,11 @@ def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any
     }
 
 
+ID = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
+
+
 def _path(name: str) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
+    return {"name": name, "in": "path", "required": True, "schema": ID}
 
 
 def _body(schema: dict[str, Any]) -> dict[str, Any]:
@@ -168,10 +178,14 @@ def _body(schema: dict[str, Any]) -> dict[str, Any]:
 _STORY_FILTERS = [
     _query("watchlist", STR, "only stories that matched this watchlist"),
     _query("language", STR, "only stories with a report in this language (ISO 639-1)"),
-    _query("source", INT, "only stories with a report from this source id"),
+    _query(
+        "source",
+        {**INT, "minimum": -(2**63) + 1, "maximum": 2**63 - 1},
+        "only stories with a report from this source id",
+    ),
     _query("since", {"type": "string", "format": "date-time"}, "first seen at or after"),
     _query("until", {"type": "string", "format": "date-time"}, "first seen before"),
-    _query("cursor", STR, "the `next` value of the previous page"),
+    _query("cursor", {**STR, "pattern": CURSOR_PATTERN}, "the `next` value of the previous page"),
     _query("limit", {"type": "integer", "minimum": 1, "maximum": 200}, "page size"),
 ]
 _CHANGE = (
@@ -190,7 +204,7 @@ _PATHS: dict[str, dict[str, Any]] = {
         "get": {
             "summary": "One story: timeline, matches, related stories, alerts, decisions",
             "parameters": [_path("story_id")],
-            "responses": {"200": _json("StoryDetail", "the story"), **_errors(404)},
+            "responses": {"200": _json("StoryDetail", "the story"), **_errors(400, 404)},
         }
     },
     "/api/stories/{story_id}/mute": {
@@ -199,7 +213,7 @@ _PATHS: dict[str, dict[str, Any]] = {
             "description": _CHANGE,
             "parameters": [_path("story_id")],
             "requestBody": _body(_obj(muted=BOOL)),
-            "responses": {"200": _json("StoryDetail", "the story"), **_errors(400, 403, 404)},
+            "responses": {"200": _json("StoryDetail", "the story"), **_errors(400, 403, 404, 409)},
         }
     },
     "/api/stories/{story_id}/merge": {
@@ -207,10 +221,10 @@ _PATHS: dict[str, dict[str, Any]] = {
             "summary": "Fold another story into this one",
             "description": _CHANGE,
             "parameters": [_path("story_id")],
-            "requestBody": _body(_obj(other=INT)),
+            "requestBody": _body(_obj(other=ID)),
             "responses": {
                 "200": _json("StoryDetail", "the merged story"),
-                **_errors(400, 403, 404),
+                **_errors(400, 403, 404, 409),
             },
         }
     },
@@ -219,7 +233,10 @@ _PATHS: dict[str, dict[str, Any]] = {
             "summary": "Move a report out of its story into a new story",
             "description": _CHANGE,
             "parameters": [_path("item_id")],
-            "responses": {"200": _json("StoryDetail", "the new story"), **_errors(400, 403, 404)},
+            "responses": {
+                "200": _json("StoryDetail", "the new story"),
+                **_errors(400, 403, 404, 409),
+            },
         }
     },
     "/api/alerts": {
@@ -240,7 +257,10 @@ _PATHS: dict[str, dict[str, Any]] = {
             "summary": "Send a failed alert again",
             "description": _CHANGE,
             "parameters": [_path("alert_id")],
-            "responses": {"200": _json("Alert", "the alert, pending"), **_errors(400, 403, 404)},
+            "responses": {
+                "200": _json("Alert", "the alert, pending"),
+                **_errors(400, 403, 404, 409),
+            },
         }
     },
     "/api/sources": {
@@ -266,7 +286,7 @@ _PATHS: dict[str, dict[str, Any]] = {
                     "properties": {
                         "yaml": STR,
                         "name": {**STR, "description": "file name; its stem names the draft"},
-                        "since": {"type": "string", "format": "date-time"},
+                        "since": {"type": "string", "format": "date-time", "nullable": True},
                     },
                 }
             ),

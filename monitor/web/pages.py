@@ -15,7 +15,7 @@ from monitor.store.queries import alerts_json
 from monitor.story import decisions
 from monitor.watchlist.loader import WatchlistError, load_watchlists
 from monitor.web import data
-from monitor.web.api import ALERT_STATES, live_watchlists, story_filter
+from monitor.web.api import ALERT_STATES, live_watchlists, path_id, story_filter
 from monitor.web.context import in_session, render, settings_of
 from monitor.web.dryrun import dry_run
 
@@ -38,7 +38,7 @@ async def home(request: web.Request) -> web.Response:
 @routes.get("/stories")
 async def stories(request: web.Request) -> web.Response:
     try:
-        f = story_filter(request.query)
+        f = story_filter({k: v for k, v in request.query.items() if v}, strict=False)
     except data.BadRequest as exc:
         return bad_request(request, str(exc))
 
@@ -65,7 +65,7 @@ async def stories(request: web.Request) -> web.Response:
 
 @routes.get(r"/stories/{story_id:\d+}")
 async def story(request: web.Request) -> web.Response:
-    story_id = int(request.match_info["story_id"])
+    story_id = path_id(request, "story_id")
     found = await in_session(request, lambda s: data.story_detail(s, story_id))
     if found is None:
         return not_found(request, f"There is no story {story_id}.")
@@ -115,21 +115,21 @@ def _int_field(form: MultiDictProxy[Any], name: str) -> int:
 
 @routes.post(r"/stories/{story_id:\d+}/mute")
 async def mute(request: web.Request) -> web.Response:
-    story_id, form = int(request.match_info["story_id"]), await request.post()
+    story_id, form = path_id(request, "story_id"), await request.post()
     muted = form.get("muted") == "1"
     return await _decide(request, lambda s: decisions.mute(s, story_id, muted, "web"))
 
 
 @routes.post(r"/stories/{story_id:\d+}/merge")
 async def merge(request: web.Request) -> web.Response:
-    story_id = int(request.match_info["story_id"])
+    story_id = path_id(request, "story_id")
     other = _int_field(await request.post(), "other")
     return await _decide(request, lambda s: decisions.merge(s, story_id, other, "web"))
 
 
 @routes.post(r"/items/{item_id:\d+}/split")
 async def split(request: web.Request) -> web.Response:
-    item_id = int(request.match_info["item_id"])
+    item_id = path_id(request, "item_id")
     return await _decide(request, lambda s: decisions.split(s, item_id, "web"))
 
 
@@ -144,10 +144,10 @@ async def alerts(request: web.Request) -> web.Response:
 
 @routes.post(r"/alerts/{alert_id:\d+}/retry")
 async def retry(request: web.Request) -> web.Response:
-    alert_id = int(request.match_info["alert_id"])
+    alert_id = path_id(request, "alert_id")
     try:
         found = await in_session(request, lambda s: data.retry_alert(s, alert_id))
-    except data.BadRequest as exc:
+    except data.Conflict as exc:
         return bad_request(request, str(exc))
     if found is None:
         return not_found(request, f"There is no alert {alert_id}.")
