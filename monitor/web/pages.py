@@ -75,23 +75,25 @@ async def story(request: web.Request) -> web.Response:
 
 
 def highlights(story: dict[str, Any]) -> list[dict[str, Any]]:
-    """One entry per matched span, with every rule it counted for and how it was found."""
+    """Per actor or keyword: how it was found, and each matched span with the rules it fed."""
     items = {item["id"]: item for item in story["items"]}
-    grouped: dict[tuple[Any, ...], dict[str, Any]] = {}
+    spans: dict[tuple[Any, ...], dict[str, Any]] = {}
     for m in story["matches"]:
-        key = (m["item_id"], *m["span"], m["name"])
-        if key not in grouped:
+        key = (m["name"], m["item_id"], *m["span"])
+        if key not in spans:
             item = items.get(m["item_id"], {})
             how = m["method"] if m["method"] != "fuzzy" else f"fuzzy {m['score']:.2f}"
-            grouped[key] = {
-                **m,
-                "how": how,
-                "language": item.get("language"),
-                "source": item.get("source", ""),
-                "rules": [],
-            }
-        grouped[key]["rules"].append(f"{m['watchlist']}/{m['rule']}")
-    return list(grouped.values())
+            spans[key] = {**m, "how": how, "language": item.get("language"),
+                          "source": item.get("source", ""), "rules": []}
+        spans[key]["rules"].append(f"{m['watchlist']}/{m['rule']}")
+    names: dict[str, dict[str, Any]] = {}
+    for span in spans.values():
+        entry = names.setdefault(
+            span["name"], {"name": span["name"], "kind": span["kind"], "forms": {}, "spans": []}
+        )
+        entry["forms"].setdefault(f"{span['term']} ({span['how']})", None)
+        entry["spans"].append(span)
+    return list(names.values())
 
 
 async def _decide(request: web.Request, decide: Any) -> web.Response:
