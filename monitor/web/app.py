@@ -24,6 +24,11 @@ from monitor.web.security import (
 STATIC = Path(__file__).parent / "static"
 
 
+def link(url: str | None) -> str | None:
+    """A feed's URL, if it is one a browser may follow: never ``javascript:`` or ``data:``."""
+    return url if url and url.lower().startswith(("http://", "https://")) else None
+
+
 def make_app(engine: Engine, settings: Settings, access: Access | None = None) -> web.Application:
     """The console over ``engine``; ``access`` defaults to credentials from the environment."""
     access = access if access is not None else Access.from_env()
@@ -43,6 +48,7 @@ def make_app(engine: Engine, settings: Settings, access: Access | None = None) -
         autoescape=True,  # every piece of feed text is hostile
         undefined=jinja2.StrictUndefined,
     )
+    app[TEMPLATES].filters["link"] = link
     app.router.add_routes(api.routes)
     app.router.add_routes(pages.routes)
     app.router.add_static("/static/", STATIC, name="static")

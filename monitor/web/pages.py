@@ -83,8 +83,13 @@ def highlights(story: dict[str, Any]) -> list[dict[str, Any]]:
         if key not in spans:
             item = items.get(m["item_id"], {})
             how = m["method"] if m["method"] != "fuzzy" else f"fuzzy {m['score']:.2f}"
-            spans[key] = {**m, "how": how, "language": item.get("language"),
-                          "source": item.get("source", ""), "rules": []}
+            spans[key] = {
+                **m,
+                "how": how,
+                "language": item.get("language"),
+                "source": item.get("source", ""),
+                "rules": [],
+            }
         spans[key]["rules"].append(f"{m['watchlist']}/{m['rule']}")
     names: dict[str, dict[str, Any]] = {}
     for span in spans.values():

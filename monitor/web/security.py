@@ -28,6 +28,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 CSRF_COOKIE = "monitor_csrf"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
+CSRF_KEY = web.RequestKey("csrf", str)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -116,8 +117,7 @@ def access_middleware(
 
 def csrf_token(request: web.Request) -> str:
     """This browser's CSRF token (set as a cookie by the CSRF middleware if new)."""
-    token: str = request["csrf"]
-    return token
+    return request[CSRF_KEY]
 
 
 def csrf_middleware(
@@ -126,7 +126,7 @@ def csrf_middleware(
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         cookie = request.cookies.get(CSRF_COOKIE, "")
-        request["csrf"] = cookie or secrets.token_urlsafe(32)
+        request[CSRF_KEY] = cookie or secrets.token_urlsafe(32)
         if request.method not in SAFE_METHODS and not access.bearer_ok(
             request.headers.get("Authorization", "")
         ):
@@ -141,7 +141,7 @@ def csrf_middleware(
         response = await handler(request)
         if not cookie:
             response.set_cookie(
-                CSRF_COOKIE, request["csrf"], httponly=True, samesite="Strict", path="/"
+                CSRF_COOKIE, request[CSRF_KEY], httponly=True, samesite="Strict", path="/"
             )
         return response
 

@@ -37,7 +37,9 @@ def monitor(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
 
 
 @pytest.fixture(scope="session")
-def seeded_db(tmp_path_factory: pytest.TempPathFactory, seeds_dir: Path, watchlists_dir: Path) -> Path:
+def seeded_db(
+    tmp_path_factory: pytest.TempPathFactory, seeds_dir: Path, watchlists_dir: Path
+) -> Path:
     """The seeds and one report with a hostile headline, backfilled by `monitor backfill`."""
     folder = tmp_path_factory.mktemp("seeded")
     corpus = folder / "corpus"
@@ -47,8 +49,15 @@ def seeded_db(tmp_path_factory: pytest.TempPathFactory, seeds_dir: Path, watchli
         encoding="utf-8",
     )
     db = folder / "seeded.db"
-    done = monitor("backfill", str(corpus), "--database-url", f"sqlite:///{db}",
-                   "-w", str(watchlists_dir), "-q")
+    done = monitor(
+        "backfill",
+        str(corpus),
+        "--database-url",
+        f"sqlite:///{db}",
+        "-w",
+        str(watchlists_dir),
+        "-q",
+    )
     assert done.returncode == 0, done.stderr
     return db
 
@@ -77,8 +86,20 @@ def serve(
         db = copy_db(seeded_db, tmp_path_factory.mktemp("served") / "monitor.db")
         port = free_port()
         process = subprocess.Popen(
-            [sys.executable, "-m", "monitor", "serve", "--database-url", f"sqlite:///{db}",
-             "-w", str(watchlists_dir), "--host", "127.0.0.1", "--port", str(port)],
+            [
+                sys.executable,
+                "-m",
+                "monitor",
+                "serve",
+                "--database-url",
+                f"sqlite:///{db}",
+                "-w",
+                str(watchlists_dir),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
             cwd=REPO,
             env={**os.environ, **(env or {})},
         )
@@ -109,8 +130,12 @@ def server(serve: Callable[..., str]) -> str:
 def chromium_path() -> Path:
     """Debian's chromium; installed here if missing and we may (CI installs it in .ci/run)."""
     if not CHROMIUM.exists() and os.geteuid() == 0 and shutil.which("apt-get"):
-        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], capture_output=True,
-                       check=False, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "chromium"],
+            capture_output=True,
+            check=False,
+            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+        )
     if not CHROMIUM.exists():
         reason = "chromium is not installed and could not be installed (apt-get install chromium)"
         print(f"SKIP: {reason}", file=sys.stderr)
