@@ -143,8 +143,9 @@ def chromium_path() -> Path:
     return CHROMIUM
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """Module-scoped: Playwright's sync API holds an event loop that async tests must not meet."""
     executable = chromium_path()
     from playwright.sync_api import sync_playwright
 
