@@ -217,7 +217,7 @@ class Pipeline:
                         snippet=hit.snippet,
                     )
                 )
-        alerts = record_alerts(session, story_id, rule_matches, self.deliver)
+        alerts = record_alerts(session, story_id, item_id, rule_matches, self.deliver)
         return sum(len(m.hits) for m in rule_matches), len(alerts)
 
 
