@@ -119,7 +119,7 @@ def build(name: str, config: SlackConfig | EmailConfig | WebhookConfig) -> Chann
         token = _secret(config.token_env, name)
         assert token is not None
         return SlackChannel(
-            name, token, config.channel, config.policy(), config.base_url, int(config.timeout)
+            name, token, config.channel, config.policy(), config.base_url, config.timeout
         )
     if isinstance(config, EmailConfig):
         return EmailChannel(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -72,7 +73,7 @@ class FakeSlack:
             return web.Response(status=500, text="internal error")
         if fault and fault.startswith("error:"):
             return web.json_response({"ok": False, "error": fault[6:]})
-        ts = f"{1700000000 + len(self.messages)}.{len(self.messages):06d}"
+        ts = f"{int(time.time())}.{len(self.messages):06d}"  # epoch seconds, unique
         stored = {"ts": ts, **{k: v for k, v in args.items() if k != "channel"}}
         if not stored.get("thread_ts"):
             stored.pop("thread_ts", None)
@@ -141,9 +142,16 @@ def free_port() -> int:
 
 
 def write_channels(
-    path: Path, slack_url: str, smtp_port: int, recipients: list[str] | None = None, **delivery: Any
+    path: Path,
+    slack_url: str,
+    smtp_port: int,
+    recipients: list[str] | None = None,
+    timeout: float = 5,
+    flood_limit: int = 10,
+    **delivery: Any,
 ) -> Path:
     """A channels.yaml for the two servers (JSON is YAML)."""
+    limits = {"timeout": timeout, "flood_limit": flood_limit}
     config = {
         "version": 1,
         "delivery": {"base_seconds": 0.05, "cap_seconds": 0.2, **delivery},
@@ -154,7 +162,7 @@ def write_channels(
                 "token_env": "TEST_SLACK_TOKEN",
                 "base_url": slack_url,
                 "per_minute": 6000,
-                "timeout": 5,
+                **limits,
             },
             "email": {
                 "type": "email",
@@ -163,7 +171,7 @@ def write_channels(
                 "security": "none",
                 "sender": "monitor@alerts.example.org",
                 "recipients": recipients or ["desk@example.org"],
-                "timeout": 5,
+                **limits,
             },
         },
     }

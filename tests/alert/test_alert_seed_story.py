@@ -66,9 +66,7 @@ async def test_seed_coup_story_is_one_alert_with_a_thread_reply(
     assert alert["text"] == f"[CRITICAL azerbaijan-russia/coup-in-baku] {COUP}"
     assert alert["blocks"][0] == {"type": "header", "text": {"type": "plain_text", "text": COUP}}
     sections = [b["text"]["text"] for b in alert["blocks"] if b["type"] == "section"]
-    assert sections[0] == (
-        f"*Sources*\n• `en` seeds · 2025-10-09 00:00 UTC (estimated) · {COUP}"
-    )
+    assert sections[0] == (f"*Sources*\n• `en` seeds · 2025-10-09 00:00 UTC (estimated) · {COUP}")
     related = sections[-1].splitlines()
     assert related[0] == "*Earlier related*"
     assert related[1].startswith(f"• 2025-02-21 {ANALYSIS} (")

@@ -157,7 +157,7 @@ class SlackChannel:
         channel: str,
         policy: Policy,
         base_url: str = "https://slack.com/api/",
-        timeout: int = 30,
+        timeout: float = 30,
     ) -> None:
         self.name = name
         self.policy = policy
