@@ -16,6 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from monitor.store.models import Alert, Item, Match, Source, Story
 
 TOKEN = "xoxb-test-token"
 CHANNEL = "C0ALERTS"
@@ -177,3 +181,74 @@ def write_channels(
     }
     path.write_text(json.dumps(config), encoding="utf-8")
     return path
+
+
+def queue_alerts(
+    engine: Engine,
+    titles: list[str],
+    channels: list[str],
+    rule: str = "r",
+    url: str | None = None,
+    snippet: str = "a snippet",
+) -> list[int]:
+    """Stories with one report each and an alert per channel, as the pipeline queues them."""
+    ids = []
+    with Session(engine) as session:
+        source = Source(key=f"file:///{len(titles)}-{rule}", kind="file", name="Outlet")
+        session.add(source)
+        session.flush()
+        assert source.id is not None
+        for n, title in enumerate(titles):
+            story = Story(title=title, item_count=1)
+            session.add(story)
+            session.flush()
+            assert story.id is not None
+            item = Item(
+                source_id=source.id,
+                external_id=f"{rule}-{n}",
+                content_hash=f"{rule}-{n}",
+                url=url,
+                title=title,
+                text=title,
+                language="en",
+                outlet=title if n == 0 else None,
+                story_id=story.id,
+            )
+            session.add(item)
+            session.flush()
+            assert item.id is not None
+            session.add(
+                Match(
+                    story_id=story.id,
+                    item_id=item.id,
+                    watchlist="w",
+                    rule=rule,
+                    kind="keyword",
+                    name=title,
+                    term=title,
+                    method="keyword",
+                    score=1.0,
+                    span_start=0,
+                    span_end=1,
+                    snippet=snippet,
+                )
+            )
+            for channel in channels:
+                alert = Alert(
+                    story_id=story.id,
+                    watchlist="w",
+                    rule=rule,
+                    channel=channel,
+                    severity="critical",
+                )
+                session.add(alert)
+                session.flush()
+                assert alert.id is not None
+                ids.append(alert.id)
+        session.commit()
+    return ids
+
+
+def alert_rows(engine: Engine) -> list[Alert]:
+    with Session(engine) as session:
+        return list(session.exec(select(Alert).order_by(col(Alert.id))).all())

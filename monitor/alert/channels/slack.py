@@ -67,7 +67,12 @@ def link(url: str | None, label: str) -> str:
 def _section(text: str) -> dict[str, Any]:
     if len(text) > _SECTION_CHARS:
         text = text[: _SECTION_CHARS - 1] + "…"
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+    return {"type": "section", "text": _mrkdwn(text)}
+
+
+def _mrkdwn(text: str) -> dict[str, Any]:
+    """verbatim: Slack must not turn bare names or URLs in feed text into mentions or links."""
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
 
 
 def _plain(text: str, limit: int) -> str:
@@ -118,11 +123,10 @@ def blocks(message: Outgoing) -> list[dict[str, Any]]:
         {
             "type": "context",
             "elements": [
-                {
-                    "type": "mrkdwn",
-                    "text": f"*{b.severity.upper()}* · {route} · first seen "
-                    f"{when(b.first_seen)} · story {b.story_id}",
-                }
+                _mrkdwn(
+                    f"*{b.severity.upper()}* · {route} · first seen "
+                    f"{when(b.first_seen)} · story {b.story_id}"
+                )
             ],
         },
         _section("*Sources*\n" + "\n".join(source_lines(b))),
