@@ -168,7 +168,10 @@ class SlackChannel:
         self.channel = channel
         # Retries are ours (backoff, Retry-After, history look-up): none inside the client.
         self.client = AsyncWebClient(
-            token=token, base_url=base_url, timeout=timeout, retry_handlers=[]
+            token=token,
+            base_url=base_url,
+            timeout=timeout,  # type: ignore[arg-type]  # typed int, handed to aiohttp as float
+            retry_handlers=[],
         )
 
     async def send(self, message: Outgoing) -> str:
