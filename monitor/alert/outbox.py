@@ -74,11 +74,13 @@ def follow_story(session: Session, story_id: int, item_id: int) -> int:
     ).all()
     for alert in alerts:
         assert alert.id is not None
+        followed = alert.state in _FOLLOWED
         session.add(
             AlertUpdate(
                 alert_id=alert.id,
                 item_id=item_id,
-                state="pending" if alert.state in _FOLLOWED else alert.state,
+                state="pending" if followed else alert.state,
+                last_error=None if followed else f"its alert {alert.id} is {alert.state}",
             )
         )
     return len(alerts)

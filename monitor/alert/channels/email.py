@@ -40,6 +40,8 @@ def message_id(key: str, domain: str) -> str:
 def render_text(message: Outgoing) -> str:
     """The plain-text part: readable in any client, and what a filter sees."""
     b = message.briefing
+    if message.kind == "test":
+        return f"{subject(message)}\n\nIf you can read this, alerts reach here.\n"
     if message.kind == "digest":
         lines = [subject(message), ""]
         lines += [
@@ -92,7 +94,9 @@ def _sources_html(b: Briefing) -> str:
 def render_html(message: Outgoing) -> str:
     """The HTML part; nothing from a feed reaches it unescaped."""
     b = message.briefing
-    if message.kind == "digest":
+    if message.kind == "test":
+        body = f"<p>{escape(render_text(message))}</p>"
+    elif message.kind == "digest":
         rows = "".join(
             f"<li>{escape(when(s.first_seen)[:10])} <b>{escape(s.title)}</b> "
             f"({len(s.sources)} reports, story {s.story_id})</li>"

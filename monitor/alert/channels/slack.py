@@ -112,6 +112,8 @@ def blocks(message: Outgoing) -> list[dict[str, Any]]:
             },
             _section("\n".join(lines)),
         ]
+    if message.kind == "test":
+        return [_section(escape(subject(message)) + "\nIf you can read this, alerts reach here.")]
     if message.kind == "update":
         out = [_section("*New report*\n" + "\n".join(source_lines(b)))]
         if b.matches:
