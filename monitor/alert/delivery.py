@@ -203,8 +203,10 @@ class _Deliverer:
             if alert.state in ("failed", "skipped", "recorded"):
                 self._finish([row], alert.state, error=f"its alert {alert.id} is {alert.state}")
                 return
-            if alert.state != "sent":
-                return  # the thread does not exist yet
+            if alert.state != "sent":  # no thread yet: look again when the alert is due
+                later = utcnow() + timedelta(seconds=self.retry.base_seconds)
+                self._defer(row, max(filter(None, (alert.next_attempt_at, later))))
+                return
             message = Outgoing(
                 update_key(row),
                 "update",
@@ -213,6 +215,15 @@ class _Deliverer:
                 parent_id=alert.provider_id,
             )
         await self._deliver([row], message)
+
+    def _defer(self, row: AlertUpdate, until: datetime) -> None:
+        with Session(self.engine) as session:
+            session.execute(
+                update(AlertUpdate)
+                .where(col(AlertUpdate.id) == row.id, col(AlertUpdate.state) == "pending")
+                .values(next_attempt_at=until)
+            )
+            session.commit()
 
     def _flooded(self, alert: Alert) -> bool:
         """Past ``flood_limit`` alerts of this rule in the last minute, hold the rest back for
