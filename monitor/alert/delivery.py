@@ -177,7 +177,8 @@ class _Deliverer:
             )
 
     async def _alert(self, alert: Alert) -> None:
-        if rank(alert.severity) < rank(self.channel.policy.min_severity):
+        below = rank(alert.severity) < rank(self.channel.policy.min_severity)
+        if alert.state == "pending" and below:  # a ``sending`` one may be out already
             self._finish([alert], "skipped", error="below the channel's minimum severity")
             return
         if alert.state == "pending" and self._flooded(alert):
