@@ -31,6 +31,7 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite:///monitor.db"
     watchlists: Path = Path("watchlists")
+    channels: Path = Field(Path("channels.yaml"), description="alert channels (channels.yaml)")
     timezone: str = Field("UTC", description="time zone of datelines that carry none")
     story: StorySettings = StorySettings()
 

@@ -224,7 +224,7 @@ class Pipeline:
         story = session.get(Story, story_id)
         if story is not None and story.muted:
             return sum(len(m.hits) for m in rule_matches), 0
-        alerts = record_alerts(session, story_id, rule_matches, self.deliver)
+        alerts = record_alerts(session, story_id, item_id, rule_matches, self.deliver)
         return sum(len(m.hits) for m in rule_matches), len(alerts)
 
 

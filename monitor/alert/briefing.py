@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from monitor.store.models import Alert, Item, Match, Source, Story, StoryLink
+from monitor.store.models import Alert, AlertUpdate, Item, Match, Source, Story, StoryLink
 
 
 @dataclass(slots=True)
@@ -71,13 +71,19 @@ def outlet_name(item: Item, source: Source) -> str:
     return item.outlet or source.name
 
 
-def story_sources(session: Session, story_id: int) -> list[SourceLine]:
-    rows = session.exec(
+def story_sources(
+    session: Session, story_id: int, items: list[int] | None = None
+) -> list[SourceLine]:
+    """The story's reports, oldest first; only ``items`` when given."""
+    query = (
         select(Item, Source)
         .join(Source, col(Source.id) == Item.source_id)
         .where(Item.story_id == story_id)
         .order_by(col(Item.published), col(Item.id))
-    ).all()
+    )
+    if items is not None:
+        query = query.where(col(Item.id).in_(items))
+    rows = session.exec(query).all()
     return [
         SourceLine(
             outlet_name(item, source),
@@ -109,13 +115,29 @@ def related_lines(session: Session, story_id: int) -> list[RelatedLine]:
     return lines
 
 
-def briefing(session: Session, alert: Alert) -> Briefing:
+def briefing(session: Session, alert: Alert, update: AlertUpdate | None = None) -> Briefing:
+    """What an alert says; for an update, only the new report and what matched in it.
+
+    An alert shows the reports the story had when it was queued: later ones are its
+    follow-ups, and a reader should see each once.
+    """
     story = session.get(Story, alert.story_id)
     assert story is not None and alert.id is not None
+    if update is not None:
+        items = [update.item_id]
+    else:
+        later = set(
+            session.exec(select(AlertUpdate.item_id).where(AlertUpdate.alert_id == alert.id))
+        )
+        all_items = session.exec(select(Item.id).where(Item.story_id == story.id)).all()
+        items = [i for i in all_items if i is not None and i not in later]
     matches = session.exec(
         select(Match)
         .where(
-            Match.story_id == story.id, Match.watchlist == alert.watchlist, Match.rule == alert.rule
+            Match.story_id == story.id,
+            Match.watchlist == alert.watchlist,
+            Match.rule == alert.rule,
+            col(Match.item_id).in_(items),
         )
         .order_by(col(Match.item_id), col(Match.span_start))
     ).all()
@@ -134,7 +156,7 @@ def briefing(session: Session, alert: Alert) -> Briefing:
         alert.severity,
         story.title,
         story.first_seen,
-        story_sources(session, alert.story_id),
+        story_sources(session, alert.story_id, items),
         match_lines,
-        related_lines(session, alert.story_id),
+        related_lines(session, alert.story_id) if update is None else [],
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Annotated
 
@@ -10,7 +11,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from monitor.alert.channels.console import ConsoleChannel
-from monitor.alert.delivery import deliver_pending
+from monitor.alert.config import ChannelConfigError, load_delivery
+from monitor.alert.delivery import deliver_due
 from monitor.backfill import prepare, read_targets, run_backfill
 from monitor.cli.common import (
     ConfigOption,
@@ -49,6 +51,12 @@ def backfill(
     deliver: Annotated[
         bool, typer.Option("--deliver", help="Also push alerts to external channels.")
     ] = False,
+    channels: Annotated[
+        Path | None,
+        typer.Option(
+            "--channels", help="Channels file [env: MONITOR_CHANNELS; default: ./channels.yaml]."
+        ),
+    ] = None,
     alerts_jsonl: Annotated[
         Path | None,
         typer.Option("--alerts-jsonl", help="Append alerts to this file as JSON lines."),
@@ -57,9 +65,18 @@ def backfill(
 ) -> None:
     """Push a corpus through the pipeline: stories, watchlist matches, alerts."""
     settings = settings_from(
-        config, database_url=database_url, watchlists=watchlists, timezone=timezone
+        config,
+        database_url=database_url,
+        watchlists=watchlists,
+        timezone=timezone,
+        channels=channels,
     )
     loaded = watchlists_or_exit(settings)  # a broken watchlist stops us before any change
+    console_channel = ConsoleChannel(Console(quiet=quiet), alerts_jsonl)
+    try:  # without --deliver only the console: recorded alerts wait for an operator
+        delivery = load_delivery(settings.channels if deliver else None, console_channel)
+    except ChannelConfigError as exc:
+        raise fail(str(exc)) from None
     try:
         tz = zone(settings.timezone)
     except Exception:
@@ -81,8 +98,7 @@ def backfill(
     ) as progress:
         task = progress.add_task("items", total=len(corpus.incoming))
         stats = run_backfill(pipeline, corpus, lambda n: progress.advance(task, n))
-    console_channel = ConsoleChannel(Console(quiet=quiet), alerts_jsonl)
-    deliver_pending(engine, {"console": console_channel})
+    sent = asyncio.run(deliver_due(engine, delivery.channels, retry=delivery.retry))
     for problem in corpus.problems:
         err.print(
             f"could not read {problem.where}: {problem.reason}",
@@ -99,3 +115,5 @@ def backfill(
                 markup=False,
             )
     out.print(f"backfill: {stats.summary()}", highlight=False, markup=False, soft_wrap=True)
+    if deliver:
+        out.print(f"deliver: {sent.summary()}", highlight=False, markup=False, soft_wrap=True)

@@ -1,4 +1,4 @@
-"""`monitor stories` and `monitor alerts`: read the database, as tables or JSON."""
+"""`monitor stories`: read the database, as a table or JSON."""
 
 from __future__ import annotations
 
@@ -10,12 +10,7 @@ from rich.table import Table
 from sqlmodel import Session
 
 from monitor.cli.common import ConfigOption, DatabaseOption, JsonOption, open_db, out, settings_from
-from monitor.store.queries import alerts_json, stories_json
-
-
-def register(app: typer.Typer) -> None:
-    # `stories` is the callback of the `monitor stories` group (monitor/cli/stories_admin.py).
-    app.command()(alerts)
+from monitor.store.queries import stories_json
 
 
 def stories(
@@ -42,38 +37,5 @@ def stories(
             "\n".join(f"{i['language'] or '??'} {i['source']}" for i in s["items"]),
             ", ".join(matched),
             ", ".join(map(str, s["related"])),
-        )
-    out.print(table)
-
-
-def alerts(
-    config: ConfigOption = None,
-    database_url: DatabaseOption = None,
-    as_json: JsonOption = False,
-    failed: Annotated[
-        bool, typer.Option("--failed", help="Only permanently failed alerts.")
-    ] = False,
-) -> None:
-    """List alerts with their delivery state."""
-    engine = open_db(settings_from(config, database_url=database_url))
-    with Session(engine) as session:
-        rows = alerts_json(session, "failed" if failed else None)
-    if as_json:
-        print(json.dumps(rows, ensure_ascii=False, indent=2))
-        return
-    table = Table(
-        "id", "story", "watchlist", "rule", "channel", "state", "attempts", "created", "error"
-    )
-    for a in rows:
-        table.add_row(
-            str(a["id"]),
-            str(a["story_id"]),
-            a["watchlist"],
-            a["rule"],
-            a["channel"],
-            a["state"],
-            str(a["attempts"]),
-            (a["created"] or "")[:19],
-            a["last_error"] or "",
         )
     out.print(table)

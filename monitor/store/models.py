@@ -135,7 +135,11 @@ class Alert(SQLModel, table=True):
     """The outbox: one row per (story, rule, channel), written before any delivery.
 
     state: ``recorded`` (kept, never to be sent: a backfill without --deliver), ``pending``,
-    ``sent`` or ``failed`` (permanently, with last_error).
+    ``sending`` (handed to the channel, outcome unknown until ``next_attempt_at``: then it is
+    looked up before any re-send), ``sent`` (with the provider's id), ``failed`` (permanently,
+    with last_error) or ``skipped`` (below the channel's minimum severity).
+    ``digest_at`` set: the alert goes out in one grouped message for its rule at that time
+    (the rule's digest window, or the flood guard's summary).
     """
 
     __table_args__ = (
@@ -149,6 +153,33 @@ class Alert(SQLModel, table=True):
     rule: str
     channel: str
     severity: str = "info"
+    state: str = "pending"
+    attempts: int = 0
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    next_attempt_at: datetime | None = None
+    provider_id: str | None = None
+    created: datetime = Field(default_factory=utcnow)
+    delivered: datetime | None = None
+    digest_at: datetime | None = None
+    message_key: str | None = Field(
+        default=None, description="our id of the message sent: Slack metadata, email Message-ID"
+    )
+
+
+class AlertUpdate(SQLModel, table=True):
+    """A later report of an alerted story: a Slack thread reply or an email follow-up.
+
+    Same states as Alert; sent only after its alert, into the alert's thread.
+    """
+
+    __table_args__ = (
+        UniqueConstraint("alert_id", "item_id", name="uq_alert_update"),
+        Index("ix_alert_update_state_next", "state", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    alert_id: int = Field(foreign_key="alert.id", index=True)
+    item_id: int = Field(foreign_key="item.id")
     state: str = "pending"
     attempts: int = 0
     last_error: str | None = Field(default=None, sa_column=Column(Text))

@@ -114,6 +114,8 @@ def alert_json(alert: Alert) -> dict[str, Any]:
         "created": _iso(alert.created),
         "delivered": _iso(alert.delivered),
         "next_attempt_at": _iso(alert.next_attempt_at),
+        "provider_id": alert.provider_id,
+        "message_key": alert.message_key,
     }
 
 

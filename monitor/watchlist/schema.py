@@ -42,6 +42,8 @@ class Rule(_Strict):
     none: list[str] = []
     severity: Severity = "info"
     channels: list[str] = ["console"]
+    # One grouped message per window listing the rule's stories, instead of one per story.
+    digest: Literal["hourly", "daily"] | None = None
 
     @model_validator(mode="after")
     def _something_to_match(self) -> Rule:

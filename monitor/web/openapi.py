@@ -75,12 +75,17 @@ _ALERT = _obj(
     rule=STR,
     channel=STR,
     severity=STR,
-    state={"type": "string", "enum": ["recorded", "pending", "sent", "failed", "muted"]},
+    state={
+        "type": "string",
+        "enum": ["recorded", "pending", "sending", "sent", "failed", "muted"],
+    },
     attempts=INT,
     last_error=NSTR,
     created=TIME,
     delivered=TIME,
     next_attempt_at=TIME,
+    provider_id=NSTR,
+    message_key=NSTR,
 )
 _SOURCE = _obj(
     id=INT,

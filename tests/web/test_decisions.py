@@ -6,15 +6,15 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlalchemy import Engine, delete
+from sqlmodel import Session, col, select
 from typer.testing import CliRunner
 
 from monitor.backfill import prepare, read_targets
 from monitor.cli import app
 from monitor.normalize.dates import zone
 from monitor.pipeline import Incoming, Pipeline
-from monitor.store.models import Alert, Item, Story, StoryDecision
+from monitor.store.models import Alert, AlertUpdate, Item, Story, StoryDecision
 from monitor.story import decisions
 
 runner = CliRunner()
@@ -48,8 +48,10 @@ def test_muted_story_raises_no_more_alerts(
     coup, _ = story_ids(engine)
     assert cli(engine, "mute", str(coup))["muted"] is True
     with Session(engine) as session:
-        for alert in session.exec(select(Alert).where(Alert.story_id == coup)).all():
-            session.delete(alert)  # as if the alert had never been raised
+        ids = session.exec(select(Alert.id).where(Alert.story_id == coup)).all()
+        # as if the alert had never been raised: its follow-ups first, then the alert
+        session.execute(delete(AlertUpdate).where(col(AlertUpdate.alert_id).in_(ids)))
+        session.execute(delete(Alert).where(col(Alert.id).in_(ids)))
         session.commit()
     turkish = next(i for i in incoming if i.article.language == "tr")
     copy = replace(turkish.article, external_id="wire-copy", canonical_url=None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 from rich.console import Console
@@ -10,6 +11,7 @@ from rich.markup import escape
 from rich.panel import Panel
 
 from monitor.alert.briefing import Briefing
+from monitor.alert.channels import Outgoing, Policy, subject
 
 _SEVERITY_STYLE = {"info": "cyan", "warning": "yellow", "critical": "bold red"}
 
@@ -52,21 +54,54 @@ def render_text(briefing: Briefing) -> str:
     return "\n".join(lines)
 
 
+def render_update(briefing: Briefing) -> str:
+    lines = [f"[bold]New report[/bold] on story {briefing.story_id}: {escape(briefing.title)}"]
+    for s in briefing.sources:
+        link = f" {escape(s.url)}" if s.url else ""
+        lines.append(
+            f"  • \\[{escape(s.language or '??')}] {escape(s.outlet)} · {_date(s.published)}{link}"
+        )
+        lines.append(f"    {escape(s.title)}")
+    return "\n".join(lines)
+
+
+def render_digest(message: Outgoing) -> str:
+    return "\n".join(
+        f"  • {_date(b.first_seen)[:10]} {escape(b.title)} [dim](story {b.story_id})[/dim]"
+        for b in message.briefings
+    )
+
+
 class ConsoleChannel:
     name = "console"
+    policy = Policy()
 
     def __init__(self, console: Console | None = None, jsonl: Path | None = None) -> None:
         self.console = console or Console()
         self.jsonl = jsonl
 
-    def send(self, briefing: Briefing) -> str:
+    async def send(self, message: Outgoing) -> str:
+        briefing = message.briefing
         style = _SEVERITY_STYLE.get(briefing.severity, "white")
         route = f"{escape(briefing.watchlist)} / {escape(briefing.rule)}"
         title = f"[{style}]{briefing.severity.upper()}[/] {route}"
-        self.console.print(
-            Panel(render_text(briefing), title=title, title_align="left", expand=False)
-        )
+        if message.kind == "update":
+            body = render_update(briefing)
+        elif message.kind == "digest":
+            title, body = escape(subject(message)), render_digest(message)
+        else:
+            body = render_text(briefing)
+        self.console.print(Panel(body, title=title, title_align="left", expand=False))
         if self.jsonl is not None:
+            record = {"key": message.key, "kind": message.kind, "parent_key": message.parent_key}
             with self.jsonl.open("a", encoding="utf-8") as out:
-                out.write(json.dumps(briefing.to_json(), ensure_ascii=False) + "\n")
-        return f"console:{briefing.alert_id}"
+                for b in message.briefings:
+                    line = record | b.to_json()
+                    out.write(json.dumps(line, ensure_ascii=False) + "\n")
+        return f"console:{message.key}"
+
+    async def find(self, message: Outgoing, since: datetime) -> str | None:
+        return None
+
+    async def aclose(self) -> None:
+        return None
