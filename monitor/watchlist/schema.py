@@ -1,16 +1,54 @@
-"""The watchlist file format (``version: 1``); README documents it with a full example."""
+"""The watchlist file format (`version: 1`); docs/watchlists.md has a full example."""
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 Severity = Literal["info", "warning", "critical"]
 
+_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhdw])\s*$")
+_DURATION_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def _duration(value: object) -> object:
+    """``90m``, ``36h``, ``2d``, ``1w``: how operators write an age, not ISO 8601."""
+    if isinstance(value, str):
+        found = _DURATION_RE.match(value)
+        if not found:
+            raise ValueError("a duration is a number and a unit: 90m, 36h, 2d, 1w")
+        return timedelta(**{_DURATION_UNITS[found[2]]: float(found[1])})
+    return value
+
+
+def _utc(value: datetime) -> datetime:
+    """A date means its midnight UTC; a time without zone is UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _problem(loc: tuple[str | int, ...], name: str, message: str) -> InitErrorDetails:
+    error = PydanticCustomError("watchlist", message, {"name": name})
+    return InitErrorDetails(type=error, loc=loc, input=name)
+
+
+Duration = Annotated[timedelta, BeforeValidator(_duration)]
+Moment = Annotated[datetime, AfterValidator(_utc)]
+
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Actor(_Strict):
@@ -21,6 +59,9 @@ class Actor(_Strict):
     type: Literal["person", "organisation", "place"] = "person"
     # "Aliyev" alone may be several people: then only "Ilham Aliyev" or "I. Aliyev" match.
     require_first_name: bool = False
+    # Whether an initial ("I. Aliyev") counts as the first name.
+    initials: bool = True
+    # Whether close spellings nobody listed (one letter off) match, with their score.
     fuzzy: bool = True
 
 
@@ -30,16 +71,43 @@ class Keyword(_Strict):
     name: str = Field(min_length=1)
     terms: list[str] = Field(min_length=1)
     case_sensitive: bool = False
+    # Turkish and Russian endings on the last word: darbe → darbeyi, переворот → переворота.
+    inflect: bool = True
     regex: bool = False
+
+    @model_validator(mode="after")
+    def _terms_compile(self) -> Keyword:
+        for term in self.terms:
+            if not term.strip():
+                raise ValueError("an empty term would match everything")
+            if self.regex:
+                try:
+                    re.compile(term)
+                except re.error as exc:
+                    raise ValueError(f"term {term!r} is not a regular expression: {exc}") from exc
+        return self
 
 
 class Rule(_Strict):
-    """When a story alerts: references to actor and keyword names."""
+    """When a report alerts: references to actor and keyword names, and filters."""
 
     name: str = Field(min_length=1)
     all: list[str] = []
     any: list[str] = []
     none: list[str] = []
+    # Proximity: the matches that satisfy `all` and `any` are this close (in words), or in
+    # one sentence. `none` applies to the whole report.
+    within: int | None = Field(None, ge=1)
+    same_sentence: bool = False
+    # Filters on the report: languages (ISO 639-1), sources (glob patterns on the source's
+    # name, key, outlet or URL host), publication time, and age when first seen.
+    languages: list[Annotated[str, Field(pattern=r"^[a-z]{2,3}$")]] = []
+    sources: list[str] = []
+    after: Moment | None = None
+    before: Moment | None = None
+    max_age: Duration | None = None
+    # Matches scoring below this (fuzzy spellings) do not count.
+    min_score: float = Field(0.0, ge=0.0, le=1.0)
     severity: Severity = "info"
     channels: list[str] = ["console"]
 
@@ -47,7 +115,12 @@ class Rule(_Strict):
     def _something_to_match(self) -> Rule:
         if not (self.all or self.any):
             raise ValueError("a rule needs `all` or `any`")
+        if self.after and self.before and self.after >= self.before:
+            raise ValueError("`after` must be earlier than `before`")
         return self
+
+    def references(self) -> list[str]:
+        return [*self.all, *self.any, *self.none]
 
 
 class Watchlist(_Strict):
@@ -59,14 +132,30 @@ class Watchlist(_Strict):
     rules: list[Rule] = []
 
     @model_validator(mode="after")
-    def _references_exist(self) -> Watchlist:
-        known = {a.name for a in self.actors} | {k.name for k in self.keywords}
-        for rule in self.rules:
-            for ref in (*rule.all, *rule.any, *rule.none):
-                if ref not in known:
-                    raise ValueError(
-                        f"rule {rule.name!r} names {ref!r}, no actor or keyword of that name"
-                    )
+    def _names_unique_and_references_exist(self) -> Watchlist:
+        """Every problem at once, each located at the name it is about."""
+        problems: list[InitErrorDetails] = []
+        seen: set[str] = set()
+        named = [("actors", i, a.name) for i, a in enumerate(self.actors)]
+        named += [("keywords", i, k.name) for i, k in enumerate(self.keywords)]
+        for section, i, name in named:
+            if name in seen:
+                problems.append(_problem((section, i, "name"), name, "'{name}' is named twice"))
+            seen.add(name)
+        rule_names: set[str] = set()
+        for i, rule in enumerate(self.rules):
+            if rule.name in rule_names:
+                problems.append(
+                    _problem(("rules", i, "name"), rule.name, "a second rule named '{name}'")
+                )
+            rule_names.add(rule.name)
+            for field in ("all", "any", "none"):
+                for j, ref in enumerate(getattr(rule, field)):
+                    if ref not in seen:
+                        message = "'{name}': no actor or keyword of that name"
+                        problems.append(_problem(("rules", i, field, j), ref, message))
+        if problems:
+            raise ValidationError.from_exception_data("Watchlist", problems)
         return self
 
     def effective_rules(self) -> list[Rule]:
