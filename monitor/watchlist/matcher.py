@@ -90,6 +90,7 @@ class _Phrase:
     words: tuple[frozenset[str], ...]  # accepted folded forms of each word
     surfaces: tuple[str, ...]
     case_sensitive: bool
+    inflect: bool
 
 
 class _Found(NamedTuple):
@@ -207,6 +208,7 @@ class Matcher:
             forms,
             tuple(unicodedata.normalize("NFC", w.surface) for w in words),
             case_sensitive,
+            inflect,
         )
         for form in forms[0]:
             self._phrases[form].append(phrase)
@@ -368,6 +370,10 @@ def _word_forms(word: str, inflect: bool) -> frozenset[str]:
     return frozenset(forms)
 
 
+def _exact_forms(surface: str) -> frozenset[str]:
+    return frozenset((fold(surface), fold_word(surface)))
+
+
 @lru_cache(maxsize=65536)
 def _text_forms(surface: str) -> frozenset[str]:
     """The folded forms a written word can match a listed word by."""
@@ -376,7 +382,8 @@ def _text_forms(surface: str) -> frozenset[str]:
 
 def _words_match(text: str, phrase: _Phrase, window: list[Token]) -> bool:
     for j, (accepted, got) in enumerate(zip(phrase.words, window, strict=True)):
-        if accepted.isdisjoint(_text_forms(got.surface)):
+        written = _text_forms(got.surface) if phrase.inflect else _exact_forms(got.surface)
+        if accepted.isdisjoint(written):
             return False
         if j and not _PHRASE_GAP.fullmatch(text, window[j - 1].end, got.start):
             return False

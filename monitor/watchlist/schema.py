@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -133,27 +133,7 @@ class Watchlist(_Strict):
 
     @model_validator(mode="after")
     def _names_unique_and_references_exist(self) -> Watchlist:
-        """Every problem at once, each located at the name it is about."""
-        problems: list[InitErrorDetails] = []
-        seen: set[str] = set()
-        named = [("actors", i, a.name) for i, a in enumerate(self.actors)]
-        named += [("keywords", i, k.name) for i, k in enumerate(self.keywords)]
-        for section, i, name in named:
-            if name in seen:
-                problems.append(_problem((section, i, "name"), name, "'{name}' is named twice"))
-            seen.add(name)
-        rule_names: set[str] = set()
-        for i, rule in enumerate(self.rules):
-            if rule.name in rule_names:
-                problems.append(
-                    _problem(("rules", i, "name"), rule.name, "a second rule named '{name}'")
-                )
-            rule_names.add(rule.name)
-            for field in ("all", "any", "none"):
-                for j, ref in enumerate(getattr(rule, field)):
-                    if ref not in seen:
-                        message = "'{name}': no actor or keyword of that name"
-                        problems.append(_problem(("rules", i, field, j), ref, message))
+        problems = reference_problems(self.model_dump(include={"actors", "keywords", "rules"}))
         if problems:
             raise ValidationError.from_exception_data("Watchlist", problems)
         return self
@@ -164,3 +144,36 @@ class Watchlist(_Strict):
             return self.rules
         names = [a.name for a in self.actors] + [k.name for k in self.keywords]
         return [Rule(name="any", any=names)] if names else []
+
+
+def reference_problems(data: object) -> list[InitErrorDetails]:
+    """Duplicate names and rules naming what does not exist, each located at the name.
+
+    Works on raw YAML data too, so that a file with other errors reports these as well."""
+    body = data if isinstance(data, dict) else {}
+
+    def entries(section: str) -> list[tuple[int, dict[str, Any]]]:
+        items = body.get(section)
+        return [(i, e) for i, e in enumerate(items or []) if isinstance(e, dict)]
+
+    problems: list[InitErrorDetails] = []
+    seen: set[str] = set()
+    for section in ("actors", "keywords"):
+        for i, entry in entries(section):
+            name = entry.get("name")
+            if isinstance(name, str) and name in seen:
+                problems.append(_problem((section, i, "name"), name, "'{name}' is named twice"))
+            seen.add(str(name))
+    rule_names: set[str] = set()
+    for i, rule in entries("rules"):
+        name = rule.get("name")
+        if isinstance(name, str) and name in rule_names:
+            problems.append(_problem(("rules", i, "name"), name, "a second rule named '{name}'"))
+        rule_names.add(str(name))
+        for field in ("all", "any", "none"):
+            refs = rule.get(field)
+            for j, ref in enumerate(refs if isinstance(refs, list) else []):
+                if isinstance(ref, str) and ref not in seen:
+                    message = "'{name}': no actor or keyword of that name"
+                    problems.append(_problem(("rules", i, field, j), ref, message))
+    return problems
