@@ -51,7 +51,7 @@ def check(
             print(json.dumps({"ok": False, "problems": problems}, ensure_ascii=False, indent=2))
         else:
             for problem in exc.problems:
-                err.print(str(problem), style="red", highlight=False, markup=False)
+                err.print(str(problem), style="red", highlight=False, markup=False, soft_wrap=True)
             err.print(
                 f"{len(exc.problems)} problem(s); a running monitor keeps alerting on the "
                 "last good version until they are fixed",
@@ -75,7 +75,7 @@ def _load_or_exit(location: Path) -> list[Watchlist]:
         return load_watchlists(location)
     except WatchlistError as exc:
         for problem in exc.problems:
-            err.print(str(problem), style="red", highlight=False, markup=False)
+            err.print(str(problem), style="red", highlight=False, markup=False, soft_wrap=True)
         raise typer.Exit(2) from None
 
 

@@ -45,7 +45,7 @@ def test_each_problem_is_located(tmp_path: Path) -> None:
         "a.yaml:9:27: rules.0.any.1: 'Mekhtiyev': no actor or keyword of that name",
         "a.yaml:10:13: rules.0.within: Input should be greater than or equal to 1",
         "a.yaml:11:11: rules.1.name: a second rule named 'mehdiyev'",
-        "a.yaml:13:13: rules.1.colour: Extra inputs are not permitted",
+        "a.yaml:13:5: rules.1.colour: Extra inputs are not permitted",
         "b.yaml:3:5: keywords.0: Value error, term '(' is not a regular expression: "
         "missing ), unterminated subpattern at position 0",
         "c.yaml:3:1: YAML syntax: expected the node content, but found '<stream end>'",
