@@ -125,8 +125,10 @@ def _same(written: str, listed: str) -> bool:
     return bare.casefold() == listed
 
 
-def _keys(word: str, min_stem: int = 4) -> frozenset[str]:
-    return frozenset(phonetic(s) for s in suffix_stems(fold_word(word), min_stem))
+@lru_cache(maxsize=65536)
+def _keys(word: str) -> frozenset[str]:
+    """Phonetic keys of a written word and of its stems: Ильхама meets Ilham."""
+    return frozenset(phonetic(s) for s in suffix_stems(fold_word(word)))
 
 
 def _deletions(key: str) -> set[str]:
@@ -278,7 +280,7 @@ class Matcher:
             if (c.form.actor.require_first_name or some_given) and c.form.given and not c.given:
                 continue
             start = words[i - 1].start if c.given else word.start
-            method = self._method(text, words, i, c)
+            method = self._method(words, i, c)
             rank = (c.given, ("fuzzy", "folded", "alias").index(method), c.score)
             key = (c.form.watchlist, c.form.actor.name)
             if key not in best or rank > best[key][0]:
@@ -304,12 +306,13 @@ class Matcher:
         if len(previous.folded) == 1:
             return (
                 form.actor.initials
+                and previous.surface.isupper()
                 and gap.strip() in (".", "")
                 and previous.folded == fold(form.given)[:1]
             )
         return not gap.strip() and bool(_keys(previous.surface) & form.given_keys)
 
-    def _method(self, text: str, words: list[Token], i: int, c: _Candidate) -> str:
+    def _method(self, words: list[Token], i: int, c: _Candidate) -> str:
         if c.score < 1.0:
             return "fuzzy"
         if not _same(words[i].surface, c.form.surname):

@@ -58,3 +58,11 @@ def test_duplicates_and_version(tmp_path: Path) -> None:
     found = problems(tmp_path)
     assert found[0] == "a.yaml:10:11: rules.1.name: a second rule named 'mehdiyev'"
     assert found[1].startswith("b.yaml:1:10: version: Input should be 1")
+
+
+def test_the_documented_example_is_valid(tmp_path: Path) -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "watchlists.md").read_text()
+    example = docs.split("```yaml\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "azerbaijan-russia.yaml").write_text(example, encoding="utf-8")
+    [watchlist] = load_watchlists(tmp_path)
+    assert len(watchlist.actors) == 5 and len(watchlist.rules) == 3
