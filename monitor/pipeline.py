@@ -208,8 +208,9 @@ class Pipeline:
             article.url,
             *((source.name, source.key, source.url) if source else ()),
         )
-        hits = self.matcher.find(article.full_text)
-        rule_matches = evaluate(self.watchlists, hits, facts)
+        matcher = self.matcher  # one version throughout, even if a reload swaps it meanwhile
+        hits = matcher.find(article.full_text)
+        rule_matches = evaluate(matcher.watchlists, hits, facts)
         for rule_match in rule_matches:
             for hit in rule_match.hits:
                 session.add(
