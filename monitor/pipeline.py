@@ -152,18 +152,19 @@ class Pipeline:
             session.add(item)
             session.flush()
             assert item.id is not None
-            upsert_anchors(session, story.id, name_anchors(report.anchors), latest)
+            item_id, story_id = item.id, story.id  # plain ints: the rows expire on commit
+            upsert_anchors(session, story_id, name_anchors(report.anchors), latest)
             if decision.story_id is None:
-                self._link_related(session, story.id, report)
-            stats.matches, stats.alerts = self._match(session, story.id, item, article)
+                self._link_related(session, story_id, report)
+            stats.matches, stats.alerts = self._match(session, story_id, item, article)
             try:
                 session.commit()
             except IntegrityError:  # another worker stored the same report first
                 session.rollback()
                 return Stats(duplicates=1)
             if vector is not None and earliest is not None:
-                self.detector.index.add(item.id, story.id, earliest, latest, vector)
-        log.debug("item %s → story %s (%s)", item.id, story.id, decision.reason)
+                self.detector.index.add(item_id, story_id, earliest, latest, vector)
+        log.debug("item %s → story %s (%s)", item_id, story_id, decision.reason)
         return stats
 
     def _story_for(self, session: Session, story_id: int | None, article: Article) -> Story:

@@ -98,4 +98,4 @@ def backfill(
                 highlight=False,
                 markup=False,
             )
-    out.print(f"backfill: {stats.summary()}", highlight=False, markup=False)
+    out.print(f"backfill: {stats.summary()}", highlight=False, markup=False, soft_wrap=True)

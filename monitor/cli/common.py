@@ -20,7 +20,7 @@ app = typer.Typer(
     help="News monitoring: one alert per story, in any language.",
 )
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # one problem, one line: tools grep them
 
 ConfigOption = Annotated[
     Path | None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -46,11 +47,36 @@ def _entry_content(raw: Any) -> tuple[str, str]:
     return summary, kind
 
 
+_ROOT = re.compile(rb"<(?:rss|feed|rdf:RDF|RDF)[\s>]")
+_DECLARED_PREFIX = re.compile(rb"xmlns:([\w.-]+)\s*=")
+_USED_PREFIX = re.compile(rb"</?([A-Za-z][\w.-]*):[A-Za-z]")
+
+
+def _recover(data: bytes) -> bytes | None:
+    """A second chance for a feed broken the way real sites break them: junk before the root
+    element (a doubled XML declaration) and element prefixes no namespace declares
+    (``<rss:item>``). Returns the repaired bytes, or None if there is nothing to repair."""
+    root = _ROOT.search(data)
+    if root is None:
+        return None
+    repaired = data[root.start() :]
+    undeclared = set(_USED_PREFIX.findall(repaired)) - set(_DECLARED_PREFIX.findall(repaired))
+    undeclared.discard(b"rdf")
+    if undeclared:
+        names = b"|".join(re.escape(p) for p in sorted(undeclared))
+        repaired = re.sub(rb"(</?)(?:" + names + rb"):", rb"\1", repaired)
+    return repaired if repaired != data else None
+
+
 def parse_feed(
     data: bytes, base_url: str | None = None, headers: dict[str, str] | None = None
 ) -> Feed:
     """Parse RSS or Atom. A bozo feed that still holds entries is used, its error kept."""
     parsed = feedparser.parse(data, response_headers=headers or {})
+    if parsed.bozo and not parsed.entries:
+        repaired = _recover(data)
+        if repaired is not None:
+            parsed = feedparser.parse(repaired, response_headers=headers or {})
     if parsed.bozo and not parsed.entries:
         reason = str(parsed.get("bozo_exception") or "not a feed")
         raise ParseError(f"not a readable feed: {reason}")

@@ -35,15 +35,17 @@ def watchlist_files(location: Path) -> list[Path]:
     return sorted(p for p in location.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
 
 
-def _node_at(node: yaml.Node, loc: tuple[Any, ...], at_key: bool = False) -> yaml.Node:
-    """The YAML node a pydantic error location points at, as deep as it exists; with
-    ``at_key``, the last mapping key itself (an unknown field is wrong as a key)."""
-    for depth, key in enumerate(loc, 1):
+def _node_at(node: yaml.Node, loc: tuple[Any, ...]) -> yaml.Node:
+    """The YAML node a pydantic error location points at, as deep as it exists.
+
+    The last step into a mapping gives the key, so "unknown field" points at the field name.
+    """
+    for depth, key in enumerate(loc):
         if isinstance(node, yaml.MappingNode):
             match = [(k, v) for k, v in node.value if k.value == key]
             if not match:
                 return node
-            node = match[0][0] if at_key and depth == len(loc) else match[0][1]
+            node = match[0][0] if depth == len(loc) - 1 else match[0][1]
         elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
             node = node.value[key]
         else:
@@ -74,18 +76,14 @@ def load_file(path: Path) -> Watchlist:
             errors += ValidationError.from_exception_data(
                 "Watchlist", reference_problems(data)
             ).errors()
-        problems = [
-            _located(path, root, e["loc"], e["msg"], e["type"] == "extra_forbidden") for e in errors
-        ]
+        problems = [_located(path, root, e["loc"], e["msg"]) for e in errors]
         problems.sort(key=lambda p: (p.line, p.column))
         raise WatchlistError(problems) from exc
 
 
-def _located(
-    path: Path, root: yaml.Node, loc: tuple[Any, ...], message: str, at_key: bool
-) -> Problem:
+def _located(path: Path, root: yaml.Node, loc: tuple[Any, ...], message: str) -> Problem:
     loc = tuple(p for p in loc if not (isinstance(p, str) and "[" in p))
-    mark = _node_at(root, loc, at_key).start_mark
+    mark = _node_at(root, loc).start_mark
     where = ".".join(str(p) for p in loc) or "file"
     return Problem(path, mark.line + 1, mark.column + 1, f"{where}: {message}")
 
