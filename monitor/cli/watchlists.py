@@ -120,6 +120,12 @@ def _print_replay(result: Replay, draft: Path, live: Path) -> None:
         highlight=False,
         markup=False,
     )
+    if draft.resolve().is_relative_to(live.resolve()):
+        out.print(
+            "note: the draft is a live file, so nothing differs; edit a copy to see changes",
+            style="yellow",
+            highlight=False,
+        )
     for (watchlist, name), diff in sorted(result.rules.items()):
         state = (
             ""

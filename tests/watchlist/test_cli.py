@@ -148,3 +148,24 @@ def test_check_passes_the_example(watchlists_dir: Path) -> None:
     result = runner.invoke(app, ["watchlists", "check", "-w", str(watchlists_dir)])
     assert result.exit_code == 0, result.output
     assert "azerbaijan-russia (4 actors, 3 keywords, 3 rules)" in result.stdout
+
+
+def test_backfill_applies_rule_filters(seeds_dir: Path, tmp_path: Path) -> None:
+    """The pipeline hands each report's language and source to the rules."""
+    folder = tmp_path / "watchlists"
+    folder.mkdir()
+    (folder / "w.yaml").write_text(
+        "version: 1\n"
+        "keywords:\n  - name: coup\n    terms: [coup, darbe]\n"
+        "rules:\n"
+        "  - name: turkish\n    any: [coup]\n    languages: [tr]\n"
+        "  - name: elsewhere\n    any: [coup]\n    sources: ['*example.org*']\n",
+        encoding="utf-8",
+    )
+    db = f"sqlite:///{tmp_path / 'm.db'}"
+    args = ["backfill", str(seeds_dir), "--database-url", db, "-w", str(folder), "-q"]
+    assert runner.invoke(app, args).exit_code == 0
+    stories = json.loads(runner.invoke(app, ["stories", "--json", "--database-url", db]).stdout)
+    matched = {(m["rule"], m["term"]) for s in stories for m in s["matches"]}
+    assert matched and {rule for rule, _ in matched} == {"turkish"}
+    assert {term.lower() for _, term in matched} == {"darbe"}
