@@ -22,6 +22,7 @@ from monitor.config import StorySettings
 from monitor.normalize.article import Article
 from monitor.store.models import Item, Match, Source, Story, StoryAnchor, StoryLink, utcnow
 from monitor.story.anchors import anchors as find_anchors
+from monitor.story.decisions import live_story
 from monitor.story.detector import Report, StoryDetector, name_anchors
 from monitor.story.embedding import Embedder, Vector, embedding_text, to_bytes
 from monitor.story.related import related_stories
@@ -168,7 +169,8 @@ class Pipeline:
         return stats
 
     def _story_for(self, session: Session, story_id: int | None, article: Article) -> Story:
-        story = session.get(Story, story_id) if story_id is not None else None
+        # Analyst decisions (issue 8): a report for a merged story joins the one it went into.
+        story = live_story(session, story_id) if story_id is not None else None
         if story is None:
             story = Story(
                 title=article.title,
@@ -230,6 +232,10 @@ class Pipeline:
                         snippet=hit.snippet,
                     )
                 )
+        # Analyst decisions (issue 8): a muted story keeps its matches but raises no alerts.
+        story = session.get(Story, story_id)
+        if story is not None and story.muted:
+            return sum(len(m.hits) for m in rule_matches), 0
         alerts = record_alerts(session, story_id, rule_matches, self.deliver)
         return sum(len(m.hits) for m in rule_matches), len(alerts)
 

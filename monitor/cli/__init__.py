@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 import sys
 
-from monitor.cli import backfill, db, read, watchlists
+from monitor.cli import backfill, db, read, serve, stories_admin, watchlists
 from monitor.cli.common import app
 
 backfill.register(app)
 read.register(app)
 app.add_typer(db.app, name="db")
+app.add_typer(stories_admin.app, name="stories")
+serve.register(app)
 app.add_typer(watchlists.app, name="watchlists")
 
 

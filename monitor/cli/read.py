@@ -14,7 +14,7 @@ from monitor.store.queries import alerts_json, stories_json
 
 
 def register(app: typer.Typer) -> None:
-    app.command()(stories)
+    # `stories` is the callback of the `monitor stories` group (monitor/cli/stories_admin.py).
     app.command()(alerts)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import Column, Index, LargeBinary, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 
@@ -43,6 +43,9 @@ class Source(SQLModel, table=True):
 class Story(SQLModel, table=True):
     """One event, however many outlets and languages reported it."""
 
+    # Keyset paging of the stories page, newest first, on any database.
+    __table_args__ = (Index("ix_story_first_seen_id", "first_seen", "id"),)
+
     id: int | None = Field(default=None, primary_key=True)
     title: str
     first_published: datetime | None = Field(default=None, index=True)
@@ -50,6 +53,9 @@ class Story(SQLModel, table=True):
     first_seen: datetime = Field(default_factory=utcnow, index=True)
     updated_at: datetime = Field(default_factory=utcnow)
     item_count: int = 0
+    # Analyst decisions (StoryDecision keeps the record): no more alerts; folded into another.
+    muted: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    merged_into: int | None = Field(default=None, foreign_key="story.id")
 
 
 class Item(SQLModel, table=True):
@@ -150,3 +156,19 @@ class Alert(SQLModel, table=True):
     provider_id: str | None = None
     created: datetime = Field(default_factory=utcnow)
     delivered: datetime | None = None
+
+
+class StoryDecision(SQLModel, table=True):
+    """An analyst's decision about a story (mute, unmute, split, merge), kept as a record.
+
+    The effect lives on the rows themselves (``Story.muted``, ``Story.merged_into``, the
+    item's ``story_id``); this table says who decided what and when, for the story page.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    action: str = Field(description="mute, unmute, split, merge")
+    story_id: int = Field(foreign_key="story.id", index=True)
+    item_id: int | None = Field(default=None, foreign_key="item.id")
+    other_story_id: int | None = Field(default=None, foreign_key="story.id")
+    actor: str = Field(default="", description="who decided: cli, web")
+    created: datetime = Field(default_factory=utcnow)

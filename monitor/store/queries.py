@@ -21,8 +21,16 @@ def _iso(value: datetime | None) -> str | None:
 
 def stories_json(session: Session, limit: int | None = None) -> list[dict[str, Any]]:
     """Stories, newest first, with their items, related stories and matches."""
-    query = select(Story).order_by(col(Story.first_published).desc(), col(Story.id).desc())
-    stories = session.exec(query.limit(limit) if limit else query).all()
+    query = (
+        select(Story)
+        .where(col(Story.merged_into).is_(None))
+        .order_by(col(Story.first_published).desc(), col(Story.id).desc())
+    )
+    return describe_stories(session, list(session.exec(query.limit(limit) if limit else query)))
+
+
+def describe_stories(session: Session, stories: list[Story]) -> list[dict[str, Any]]:
+    """The JSON of given stories, in their order: what the CLI prints and the API serves."""
     ids = [s.id for s in stories]
     items: dict[int, list[dict[str, Any]]] = defaultdict(list)
     languages: dict[int, list[str]] = defaultdict(list)
@@ -83,6 +91,10 @@ def stories_json(session: Session, limit: int | None = None) -> list[dict[str, A
             "items": items[s.id or 0],
             "related": related[s.id or 0],
             "matches": matches[s.id or 0],
+            "first_seen": _iso(s.first_seen),
+            "watchlists": sorted({m["watchlist"] for m in matches[s.id or 0]}),
+            "muted": s.muted,
+            "merged_into": s.merged_into,
         }
         for s in stories
     ]
@@ -95,11 +107,13 @@ def alert_json(alert: Alert) -> dict[str, Any]:
         "watchlist": alert.watchlist,
         "rule": alert.rule,
         "channel": alert.channel,
+        "severity": alert.severity,
         "state": alert.state,
         "attempts": alert.attempts,
         "last_error": alert.last_error,
         "created": _iso(alert.created),
         "delivered": _iso(alert.delivered),
+        "next_attempt_at": _iso(alert.next_attempt_at),
     }
 
 
