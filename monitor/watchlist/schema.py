@@ -38,8 +38,10 @@ def _utc(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _problem(loc: tuple[str | int, ...], name: str, message: str) -> InitErrorDetails:
-    error = PydanticCustomError("watchlist", message, {"name": name})
+def _problem(
+    loc: tuple[str | int, ...], name: str, message: str, rule: object = None
+) -> InitErrorDetails:
+    error = PydanticCustomError("watchlist", message, {"name": name, "rule": rule})
     return InitErrorDetails(type=error, loc=loc, input=name)
 
 
@@ -174,6 +176,6 @@ def reference_problems(data: object) -> list[InitErrorDetails]:
             refs = rule.get(field)
             for j, ref in enumerate(refs if isinstance(refs, list) else []):
                 if isinstance(ref, str) and ref not in seen:
-                    message = "'{name}': no actor or keyword of that name"
-                    problems.append(_problem(("rules", i, field, j), ref, message))
+                    message = "rule '{rule}' names '{name}', no actor or keyword of that name"
+                    problems.append(_problem(("rules", i, field, j), ref, message, name))
     return problems

@@ -123,7 +123,8 @@ def test_broken_draft_is_refused(seeded_db: str, watchlists_dir: Path, tmp_path:
     result = runner.invoke(app, args)
     assert result.exit_code == 2
     assert (
-        f"{draft}:4:11: rules.0.any.0: 'nobody': no actor or keyword of that name" in result.stderr
+        f"{draft}:4:11: rules.0.any.0: rule 'r' names 'nobody', no actor or keyword of that name"
+        in result.stderr
     )
 
 
@@ -136,7 +137,8 @@ def test_check_reports_every_problem_and_fails(tmp_path: Path) -> None:
     assert lines[:3] == [
         f"{tmp_path}/a.yaml:3:5: actors.0.name: Field required",
         f"{tmp_path}/a.yaml:3:5: actors.0.nam: Extra inputs are not permitted",
-        f"{tmp_path}/b.yaml:4:11: rules.0.any.0: 'nobody': no actor or keyword of that name",
+        f"{tmp_path}/b.yaml:4:11: rules.0.any.0: rule 'r' names 'nobody', "
+        "no actor or keyword of that name",
     ]
     assert "last good version" in lines[3]
     as_json = runner.invoke(app, ["watchlists", "check", "-w", str(tmp_path), "--json"])

@@ -42,7 +42,8 @@ def test_each_problem_is_located(tmp_path: Path) -> None:
     )
     (tmp_path / "c.yaml").write_text("version: 1\nactors: [\n")
     assert problems(tmp_path) == [
-        "a.yaml:9:27: rules.0.any.1: 'Mekhtiyev': no actor or keyword of that name",
+        "a.yaml:9:27: rules.0.any.1: rule 'mehdiyev' names 'Mekhtiyev', "
+        "no actor or keyword of that name",
         "a.yaml:10:5: rules.0.within: Input should be greater than or equal to 1",
         "a.yaml:11:5: rules.1.name: a second rule named 'mehdiyev'",
         "a.yaml:13:5: rules.1.colour: Extra inputs are not permitted",
