@@ -20,14 +20,14 @@ from sqlmodel import Session, col, select
 from monitor.alert.outbox import record_alerts
 from monitor.config import StorySettings
 from monitor.normalize.article import Article
-from monitor.store.models import Item, Match, Story, StoryAnchor, StoryLink, utcnow
+from monitor.store.models import Item, Match, Source, Story, StoryAnchor, StoryLink, utcnow
 from monitor.story.anchors import anchors as find_anchors
 from monitor.story.decisions import live_story
 from monitor.story.detector import Report, StoryDetector, name_anchors
 from monitor.story.embedding import Embedder, Vector, embedding_text, to_bytes
 from monitor.story.related import related_stories
 from monitor.story.timing import time_range
-from monitor.watchlist.matcher import Matcher, evaluate
+from monitor.watchlist.matcher import Matcher, ReportFacts, evaluate
 from monitor.watchlist.schema import Watchlist
 
 log = logging.getLogger(__name__)
@@ -157,7 +157,7 @@ class Pipeline:
             upsert_anchors(session, story_id, name_anchors(report.anchors), latest)
             if decision.story_id is None:
                 self._link_related(session, story_id, report)
-            stats.matches, stats.alerts = self._match(session, story_id, item_id, article)
+            stats.matches, stats.alerts = self._match(session, story_id, item, article)
             try:
                 session.commit()
             except IntegrityError:  # another worker stored the same report first
@@ -198,10 +198,22 @@ class Pipeline:
             )
 
     def _match(
-        self, session: Session, story_id: int, item_id: int, article: Article
+        self, session: Session, story_id: int, item: Item, article: Article
     ) -> tuple[int, int]:
-        hits = self.matcher.find(article.full_text)
-        rule_matches = evaluate(self.watchlists, hits)
+        assert item.id is not None
+        item_id = item.id
+        source = session.get(Source, item.source_id)
+        facts = ReportFacts.of(
+            article.language,
+            article.published,
+            item.first_seen,
+            article.outlet,
+            article.url,
+            *((source.name, source.key, source.url) if source else ()),
+        )
+        matcher = self.matcher  # one version throughout, even if a reload swaps it meanwhile
+        hits = matcher.find(article.full_text)
+        rule_matches = evaluate(matcher.watchlists, hits, facts)
         for rule_match in rule_matches:
             for hit in rule_match.hits:
                 session.add(

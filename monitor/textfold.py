@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from anyascii import anyascii
 
@@ -57,70 +57,24 @@ _PHONETIC_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     )
 )
 
-# Endings that inflection or possession add to a name: Turkish/Azerbaijani case and
-# possessive suffixes (after an apostrophe, or glued on), Russian noun endings.
-_SUFFIXES = tuple(
-    sorted(
-        {
-            "nin",
-            "nun",
-            "in",
-            "un",
-            "yi",
-            "yu",
-            "ye",
-            "ya",
-            "i",
-            "u",
-            "e",
-            "a",
-            "de",
-            "da",
-            "te",
-            "ta",
-            "den",
-            "dan",
-            "ten",
-            "tan",
-            "le",
-            "la",
-            "yle",
-            "yla",
-            "ler",
-            "lar",
-            "leri",
-            "lari",
-            "nda",
-            "nde",
-            "ndan",
-            "nden",
-            "na",
-            "ne",
-            "s",
-            "es",
-            "ym",
-            "om",
-            "im",
-            "oy",
-            "oj",
-            "ogo",
-            "omu",
-            "ykh",
-            "ih",
-            "ov",
-            "ami",
-            "am",
-            "ah",
-        },
-        key=len,
-        reverse=True,
-    )
+# Endings that inflection or possession add to a name or term: Turkish/Azerbaijani case and
+# possessive suffixes (after an apostrophe, or glued on), Russian noun and adjective endings
+# as anyascii spells them (-ом, -ой, -ым, -ах → om, oy, ym, akh).
+_SUFFIXES = frozenset(
+    """
+    nin nun in un yi yu ye ya i u e a y de da te ta den dan ten tan le la yle yla
+    ler lar leri lari lerin larin nda nde ndan nden na ne si sini sinin sine sinde
+    s es ym om im oy oj ogo omu ykh ih ov ami am ah akh iy yy
+    """.split()
 )
+_SUFFIX_LENGTHS = sorted({len(s) for s in _SUFFIXES}, reverse=True)
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
-    """A word of the original text with its span and its folded form."""
+class Token(NamedTuple):
+    """A word of the original text with its span and its folded form.
+
+    A named tuple: a report has thousands of words, and tuples are several times cheaper to
+    make than frozen dataclasses."""
 
     start: int
     end: int
@@ -138,6 +92,7 @@ def fold(text: str) -> str:
     return anyascii(text).lower()
 
 
+@lru_cache(maxsize=65536)
 def fold_word(token: str) -> str:
     """``fold`` plus the apostrophe suffix cut: "Mekhtiyev’in" → "mekhtiyev"."""
     folded = fold(token)
@@ -157,17 +112,24 @@ def phonetic(folded: str) -> str:
 
 def suffix_stems(folded: str, min_stem: int = 4) -> list[str]:
     """The word and the stems left after cutting one known inflection suffix."""
+    return list(_suffix_stems(folded, min_stem))
+
+
+@lru_cache(maxsize=65536)
+def _suffix_stems(folded: str, min_stem: int) -> tuple[str, ...]:
     stems = [folded]
-    for suffix in _SUFFIXES:
-        if folded.endswith(suffix) and len(folded) - len(suffix) >= min_stem:
-            stems.append(folded[: -len(suffix)])
-    return stems
+    for n in _SUFFIX_LENGTHS:
+        if len(folded) - n >= min_stem and folded[-n:] in _SUFFIXES:
+            stems.append(folded[:-n])
+    return tuple(stems)
 
 
 def tokens(text: str) -> list[Token]:
     """Words with spans into ``text``; apostrophe suffixes stay on the surface, not the fold."""
     return [
-        Token(m.start(), m.end(), m.group(), fold_word(m.group())) for m in _TOKEN_RE.finditer(text)
+        Token(m.start(), m.end(), word, fold_word(word))
+        for m in _TOKEN_RE.finditer(text)
+        for word in (m.group(),)
     ]
 
 

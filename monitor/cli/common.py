@@ -70,5 +70,5 @@ def watchlists_or_exit(settings: Settings) -> list[Watchlist]:
         return load_watchlists(settings.watchlists)
     except WatchlistError as exc:
         for problem in exc.problems:
-            err.print(str(problem), style="red", highlight=False, markup=False)
+            err.print(str(problem), style="red", highlight=False, markup=False, soft_wrap=True)
         raise typer.Exit(2) from None

@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from monitor.watchlist.schema import Watchlist
+from monitor.watchlist.schema import Watchlist, reference_problems
 
 
 @dataclass(slots=True)
@@ -71,15 +71,21 @@ def load_file(path: Path) -> Watchlist:
     try:
         return Watchlist.model_validate(data)
     except ValidationError as exc:
-        problems = []
-        for error in exc.errors():
-            loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and "[" in p))
-            mark = _node_at(root, loc).start_mark
-            where = ".".join(str(p) for p in loc) or "file"
-            problems.append(
-                Problem(path, mark.line + 1, mark.column + 1, f"{where}: {error['msg']}")
-            )
+        errors = exc.errors()
+        if not any(e["type"] == "watchlist" for e in errors):  # the model check did not run
+            errors += ValidationError.from_exception_data(
+                "Watchlist", reference_problems(data)
+            ).errors()
+        problems = [_located(path, root, e["loc"], e["msg"]) for e in errors]
+        problems.sort(key=lambda p: (p.line, p.column))
         raise WatchlistError(problems) from exc
+
+
+def _located(path: Path, root: yaml.Node, loc: tuple[Any, ...], message: str) -> Problem:
+    loc = tuple(p for p in loc if not (isinstance(p, str) and "[" in p))
+    mark = _node_at(root, loc).start_mark
+    where = ".".join(str(p) for p in loc) or "file"
+    return Problem(path, mark.line + 1, mark.column + 1, f"{where}: {message}")
 
 
 def load_watchlists(location: Path) -> list[Watchlist]:
