@@ -111,7 +111,7 @@ def related_lines(session: Session, story_id: int) -> list[RelatedLine]:
 
 def briefing(session: Session, alert: Alert) -> Briefing:
     story = session.get(Story, alert.story_id)
-    assert story is not None and alert.id is not None
+    assert story is not None and alert.id is not None and alert.story_id is not None
     matches = session.exec(
         select(Match)
         .where(

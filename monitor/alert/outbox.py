@@ -12,12 +12,13 @@ LOCAL_CHANNELS = frozenset({"console"})
 
 
 def record_alerts(
-    session: Session, story_id: int, matches: list[RuleMatch], deliver: bool
+    session: Session, story_id: int, matches: list[RuleMatch], deliver: bool, quiet: bool = False
 ) -> list[Alert]:
     """One alert per (story, watchlist, rule, channel), created the first time it matches.
 
     Without ``deliver`` (a backfill), alerts for external channels are kept as ``recorded``
     and never sent later unless an operator asks: a backfill must not flood anyone.
+    ``quiet`` (the daemon's flood rules) records them on every channel, console included.
     """
     created = []
     for match in matches:
@@ -38,7 +39,9 @@ def record_alerts(
                 rule=match.rule.name,
                 channel=channel,
                 severity=match.rule.severity,
-                state="pending" if deliver or channel in LOCAL_CHANNELS else "recorded",
+                state="recorded"
+                if quiet
+                else ("pending" if deliver or channel in LOCAL_CHANNELS else "recorded"),
             )
             session.add(alert)
             created.append(alert)
