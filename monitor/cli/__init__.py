@@ -5,13 +5,15 @@ from __future__ import annotations
 import logging
 import sys
 
-from monitor.cli import backfill, db, read, watchlists
+from monitor.cli import backfill, db, read, run, sources, watchlists
 from monitor.cli.common import app
 
 backfill.register(app)
 read.register(app)
+run.register(app)
 app.add_typer(db.app, name="db")
 app.add_typer(watchlists.app, name="watchlists")
+app.add_typer(sources.app, name="sources")
 
 
 def main() -> None:
