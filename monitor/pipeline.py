@@ -209,7 +209,7 @@ class Pipeline:
                 return Stats(duplicates=1)
             if vector is not None and earliest is not None:
                 self.detector.index.add(item.id, story.id, earliest, latest, vector)
-        log.debug("item %s → story %s (%s)", item.id, story.id, decision.reason)
+            log.debug("item %s → story %s (%s)", item.id, story.id, decision.reason)
         return stats
 
     def _story_for(self, session: Session, story_id: int | None, article: Article) -> Story:

@@ -79,8 +79,8 @@ class Poller:
             self.metrics.latency.observe(time.perf_counter() - started)
             outcome = Outcome(
                 not_modified=response.not_modified,
-                etag=response.headers.get("ETag"),
-                last_modified=response.headers.get("Last-Modified"),
+                etag=response.headers.get("etag"),
+                last_modified=response.headers.get("last-modified"),
                 permanent_url=response.permanent_url,
             )
             if not response.not_modified:

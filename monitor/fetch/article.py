@@ -85,7 +85,7 @@ class ArticleFetcher:
 
 
 def _charset(headers: dict[str, str]) -> str:
-    content_type = headers.get("Content-Type", "")
+    content_type = headers.get("content-type", "")
     for part in content_type.split(";")[1:]:
         key, _, value = part.strip().partition("=")
         if key.lower() == "charset" and value:

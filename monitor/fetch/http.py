@@ -51,7 +51,7 @@ class Response:
     url: str  # after redirects
     status: int
     body: bytes
-    headers: dict[str, str]
+    headers: dict[str, str]  # names in lower case
     permanent_url: str | None = None  # where a chain of permanent redirects led
 
     @property
@@ -160,7 +160,8 @@ async def fetch(
                     if response.status == 304
                     else await _read_capped(response, limits.max_bytes)
                 )
-                return Response(current, response.status, body, dict(response.headers), permanent)
+                headers = {k.lower(): v for k, v in response.headers.items()}
+                return Response(current, response.status, body, headers, permanent)
     except BlockedAddress as exc:
         raise FetchError(f"blocked: {exc}") from exc
     except TimeoutError as exc:
