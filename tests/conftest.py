@@ -51,4 +51,6 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
 
 @pytest.fixture
 def pipeline(engine: Engine, embedder: Embedder | None, watchlists_dir: Path) -> Pipeline:
-    return Pipeline(engine, StorySettings(), load_watchlists(watchlists_dir), embedder, deliver=False)
+    return Pipeline(
+        engine, StorySettings(), load_watchlists(watchlists_dir), embedder, deliver=False
+    )
