@@ -119,11 +119,15 @@ class Daemon:
         return [r for r in results if r is not None]
 
     async def tick(self) -> None:
-        """The scheduler's job: start a task per newly due source, never waiting on one."""
+        """The scheduler's job: start a task per newly due source, never waiting on one.
+
+        It also sends what is still pending (a crash before delivery, a transient failure).
+        """
         for claim in await self._claim():
             task = asyncio.create_task(self._poll(claim))
             self.tasks.add(task)
             task.add_done_callback(self.tasks.discard)
+        await self.deliver()
 
     async def deliver(self) -> None:
         async with self.delivery_lock:
