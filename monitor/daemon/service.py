@@ -113,8 +113,9 @@ class Daemon:
 
     async def poll_due(self) -> list[Outcome]:
         """Claim every due source and poll them all; returns when all are done (tests, bench)."""
-        claims = await self._claim()
-        results = await asyncio.gather(*(self._poll(c) for c in claims))
+        results: list[Outcome | None] = []
+        while claims := await self._claim():  # at most `concurrency` at a time
+            results.extend(await asyncio.gather(*(self._poll(c) for c in claims)))
         await self.deliver()
         return [r for r in results if r is not None]
 

@@ -51,7 +51,8 @@ def rss(entries: list[Entry], title: str = "Test feed", link: str = "") -> bytes
             parts.append(f"<pubDate>{format_datetime(e.published)}</pubDate>")
         items.append(f"<item>{''.join(parts)}</item>")
     channel = f"<title>{escape(title)}</title><link>{escape(link)}</link>{''.join(items)}"
-    return f"<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel>{channel}</channel></rss>".encode()
+    head = "<?xml version='1.0' encoding='utf-8'?><rss version='2.0'>"
+    return f"{head}<channel>{channel}</channel></rss>".encode()
 
 
 @dataclass

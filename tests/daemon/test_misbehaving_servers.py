@@ -114,7 +114,8 @@ async def test_each_misbehaviour_is_recorded_and_the_good_source_still_polled(
         raise web.HTTPFound("/loop-a")
 
     async def html(request: web.Request) -> web.Response:
-        page = f"<html><head><link rel='alternate' type='application/rss+xml' href='/good'></head><body>Hi</body></html>"
+        page = "<html><head><link rel='alternate' type='application/rss+xml' href='/good'>"
+        page += "</head><body>Hi</body></html>"
         return web.Response(text=page, content_type="text/html")
 
     async def empty(request: web.Request) -> web.Response:
@@ -153,8 +154,9 @@ async def test_wrong_charsets_truncated_xml_and_odd_entries(
     feed_server: FeedServer, make_daemon: DaemonFactory, engine: Engine, clock: Clock
 ) -> None:
     cyrillic = (
-        "<?xml version='1.0' encoding='windows-1251'?><rss version='2.0'><channel><title>Лента</title>"
-        "<item><guid>c1</guid><title>Переворот в Баку</title><description>Текст</description></item>"
+        "<?xml version='1.0' encoding='windows-1251'?><rss version='2.0'><channel>"
+        "<title>Лента</title><item><guid>c1</guid><title>Переворот в Баку</title>"
+        "<description>Текст</description></item>"
         "</channel></rss>"
     ).encode("cp1251")
 

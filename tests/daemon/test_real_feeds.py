@@ -13,7 +13,6 @@ from sqlmodel import Session, select
 from monitor.normalize.urls import canonical_url
 from monitor.store.models import Item
 
-
 # feedparser finds no entry in this one (a doubled XML declaration, rss:-prefixed elements):
 # a parse-stage fix (monitor/parse), outside the daemon. Its failure must be reported, no more.
 PARSE_STAGE_GAP = {"malformed_rss_namespaced"}

@@ -178,7 +178,7 @@ async def test_full_text_of_summary_only_entries_fetched_once(
     article = (
         "<html><head><title>Full</title></head><body><article>"
         + "".join(
-            f"<p>Paragraph {n} of the full article about the harbour and its ships, told at length.</p>"
+            f"<p>Paragraph {n} of the full article about the harbour and its ships, at length.</p>"
             for n in range(12)
         )
         + "</article></body></html>"
