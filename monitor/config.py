@@ -24,6 +24,39 @@ class StorySettings(BaseModel):
     related_threshold: float = Field(0.3, description="score at or above which stories are related")
 
 
+class DaemonSettings(BaseModel):
+    """`monitor run`: schedule, politeness, limits and the operator's alert rules (seconds)."""
+
+    sources: Path = Field(Path("sources.yaml"), description="sources file or folder")
+    tick: float = Field(5.0, gt=0, description="how often due sources are claimed")
+    interval: float = Field(900.0, gt=0, description="poll interval of a source that sets none")
+    min_interval: float = Field(120.0, gt=0, description="adaptive interval lower bound")
+    max_interval: float = Field(6 * 3600.0, gt=0, description="adaptive interval upper bound")
+    backoff_max: float = Field(6 * 3600.0, gt=0, description="longest wait after failures")
+    lease: float = Field(300.0, gt=0, description="how long a claimed source stays claimed")
+    concurrency: int = Field(32, gt=0, description="fetches in flight, all hosts")
+    per_host: int = Field(2, gt=0, description="fetches in flight to one host")
+    connect_timeout: float = Field(10.0, gt=0)
+    total_timeout: float = Field(30.0, gt=0)
+    max_bytes: int = Field(10 * 1024 * 1024, gt=0, description="response size cap")
+    max_redirects: int = Field(5, ge=0)
+    user_agent: str | None = Field(None, description="replaces monitor's descriptive default")
+    alert_horizon: float = Field(24 * 3600.0, gt=0, description="older items are not alerted")
+    back_after: float = Field(48 * 3600.0, gt=0, description="a source silent this long is new")
+    failing_after: int = Field(5, gt=0, description="consecutive failures that alert the operator")
+    dark_factor: float = Field(4.0, gt=1, description="silence, in usual gaps, that means dark")
+    dark_min: float = Field(24 * 3600.0, gt=0, description="shortest silence that means dark")
+    fulltext: bool = Field(True, description="fetch the article page of summary-only entries")
+    fulltext_min_chars: int = Field(500, ge=0, description="shorter entry text is a summary")
+    fulltext_concurrency: int = Field(4, gt=0)
+    fulltext_max_bytes: int = Field(5 * 1024 * 1024, gt=0)
+    allow_addresses: list[str] = Field(
+        [], description="private networks (CIDR) that links from feed content may reach"
+    )
+    metrics_port: int | None = Field(None, description="serve /metrics on this port")
+    metrics_host: str = "127.0.0.1"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="MONITOR_", env_nested_delimiter="__", extra="forbid"
@@ -34,6 +67,7 @@ class Settings(BaseSettings):
     channels: Path = Field(Path("channels.yaml"), description="alert channels (channels.yaml)")
     timezone: str = Field("UTC", description="time zone of datelines that carry none")
     story: StorySettings = StorySettings()
+    daemon: DaemonSettings = DaemonSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -20,7 +20,16 @@ from sqlmodel import Session, col, select
 from monitor.alert.outbox import record_alerts
 from monitor.config import StorySettings
 from monitor.normalize.article import Article
-from monitor.store.models import Item, Match, Source, Story, StoryAnchor, StoryLink, utcnow
+from monitor.store.models import (
+    Item,
+    ItemVersion,
+    Match,
+    Source,
+    Story,
+    StoryAnchor,
+    StoryLink,
+    utcnow,
+)
 from monitor.story.anchors import anchors as find_anchors
 from monitor.story.decisions import live_story
 from monitor.story.detector import Report, StoryDetector, name_anchors
@@ -39,6 +48,7 @@ class Stats:
     read: int = 0
     new: int = 0
     duplicates: int = 0
+    corrections: int = 0
     stories: int = 0
     matches: int = 0
     alerts: int = 0
@@ -54,10 +64,16 @@ class Stats:
 
 @dataclass(slots=True)
 class Incoming:
-    """An article and the source it came from."""
+    """An article and the source it came from.
+
+    ``alert`` False (the daemon's flood rules: a new source's first poll, a source back after
+    days, an article older than the alert horizon) stores, clusters and matches the report
+    but records its alerts without sending them.
+    """
 
     source_id: int
     article: Article
+    alert: bool = True
 
 
 def publication_order(incoming: Incoming) -> tuple[datetime, int]:
@@ -95,8 +111,15 @@ class Pipeline:
         ordered = sorted(incoming, key=publication_order)
         for start in range(0, len(ordered), _EMBED_BATCH):
             batch = ordered[start : start + _EMBED_BATCH]
-            fresh = [i for i in batch if not self._known(i)]
-            stats.duplicates += len(batch) - len(fresh)
+            fresh = []
+            for one in batch:
+                known = self._known(one)
+                if known is None:
+                    fresh.append(one)
+                elif known.source_id == one.source_id and self._correct(known.id, one):
+                    stats.corrections += 1
+                else:
+                    stats.duplicates += 1
             vectors = self._embed([i.article for i in fresh])
             for one, vector in zip(fresh, vectors, strict=True):
                 stats.add(self._store(one, vector))
@@ -110,9 +133,41 @@ class Pipeline:
         matrix = self.embedder.encode([embedding_text(a.title, a.text) for a in articles])
         return list(matrix)
 
-    def _known(self, incoming: Incoming) -> bool:
+    def _known(self, incoming: Incoming) -> Item | None:
         with Session(self.engine) as session:
-            return find_existing(session, incoming) is not None
+            item_id = find_existing(session, incoming)
+            return session.get(Item, item_id) if item_id is not None else None
+
+    def _correct(self, item_id: int | None, incoming: Incoming) -> bool:
+        """A changed headline or text updates the item, keeping the earlier version.
+
+        It is matched again; record_alerts adds an alert only for a rule the story did not
+        match before, so a correction alerts again only when it makes a new match.
+        """
+        article = incoming.article
+        with Session(self.engine) as session:
+            item = session.get(Item, item_id)
+            if item is None or item.content_hash == article.content_hash or item.story_id is None:
+                return False
+            assert item.id is not None
+            session.add(
+                ItemVersion(
+                    item_id=item.id,
+                    title=item.title,
+                    text=item.text,
+                    content_hash=item.content_hash,
+                )
+            )
+            item.title, item.text, item.content_hash = (
+                article.title,
+                article.text,
+                article.content_hash,
+            )
+            session.add(item)
+            self._match(session, item.story_id, item, incoming, follow=False)
+            session.commit()
+        log.info("item %s corrected by its source", item_id)
+        return True
 
     def _store(self, incoming: Incoming, vector: Vector | None) -> Stats:
         """One report, one transaction."""
@@ -157,7 +212,7 @@ class Pipeline:
             upsert_anchors(session, story_id, name_anchors(report.anchors), latest)
             if decision.story_id is None:
                 self._link_related(session, story_id, report)
-            stats.matches, stats.alerts = self._match(session, story_id, item, article)
+            stats.matches, stats.alerts = self._match(session, story_id, item, incoming)
             try:
                 session.commit()
             except IntegrityError:  # another worker stored the same report first
@@ -198,10 +253,15 @@ class Pipeline:
             )
 
     def _match(
-        self, session: Session, story_id: int, item: Item, article: Article
+        self,
+        session: Session,
+        story_id: int,
+        item: Item,
+        incoming: Incoming,
+        follow: bool = True,
     ) -> tuple[int, int]:
         assert item.id is not None
-        item_id = item.id
+        item_id, article = item.id, incoming.article
         source = session.get(Source, item.source_id)
         facts = ReportFacts.of(
             article.language,
@@ -214,8 +274,16 @@ class Pipeline:
         matcher = self.matcher  # one version throughout, even if a reload swaps it meanwhile
         hits = matcher.find(article.full_text)
         rule_matches = evaluate(matcher.watchlists, hits, facts)
+        known = {
+            (m.watchlist, m.rule, m.kind, m.name, m.span_start)
+            for m in session.exec(select(Match).where(Match.item_id == item_id)).all()
+        }
         for rule_match in rule_matches:
             for hit in rule_match.hits:
+                key = (hit.watchlist, rule_match.rule.name, hit.kind, hit.name, hit.start)
+                if key in known:  # a correction that kept this hit
+                    continue
+                known.add(key)
                 session.add(
                     Match(
                         story_id=story_id,
@@ -236,7 +304,15 @@ class Pipeline:
         story = session.get(Story, story_id)
         if story is not None and story.muted:
             return sum(len(m.hits) for m in rule_matches), 0
-        alerts = record_alerts(session, story_id, item_id, rule_matches, self.deliver)
+        alerts = record_alerts(
+            session,
+            story_id,
+            item_id,
+            rule_matches,
+            self.deliver and incoming.alert,
+            quiet=not incoming.alert,
+            follow=follow,
+        )
         return sum(len(m.hits) for m in rule_matches), len(alerts)
 
 

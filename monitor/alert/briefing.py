@@ -122,7 +122,7 @@ def briefing(session: Session, alert: Alert, update: AlertUpdate | None = None) 
     follow-ups, and a reader should see each once.
     """
     story = session.get(Story, alert.story_id)
-    assert story is not None and alert.id is not None
+    assert story is not None and alert.id is not None and alert.story_id is not None
     if update is not None:
         items = [update.item_id]
     else:

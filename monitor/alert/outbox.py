@@ -23,16 +23,25 @@ def window_end(now: datetime, window: timedelta) -> datetime:
 
 
 def record_alerts(
-    session: Session, story_id: int, item_id: int, matches: list[RuleMatch], deliver: bool
+    session: Session,
+    story_id: int,
+    item_id: int,
+    matches: list[RuleMatch],
+    deliver: bool,
+    quiet: bool = False,
+    follow: bool = True,
 ) -> list[Alert]:
     """Queue one alert per (story, watchlist, rule, channel) the first time it matches, and a
     follow-up on each alert the story already has: a new report grows the alert, not repeats it.
 
     Without ``deliver`` (a backfill), alerts for external channels, and their follow-ups, are
     kept as ``recorded`` and never sent later unless an operator asks: a backfill must not
-    flood anyone.
+    flood anyone. ``quiet`` (the daemon's flood rules) records them on every channel,
+    console included. ``follow`` False (a correction of a report already followed) queues
+    no follow-up: a correction alerts again only through a rule it newly matches.
     """
-    follow_story(session, story_id, item_id)
+    if follow:
+        follow_story(session, story_id, item_id)
     created = []
     now = utcnow()
     for match in matches:
@@ -56,7 +65,9 @@ def record_alerts(
                 rule=match.rule.name,
                 channel=channel,
                 severity=match.rule.severity,
-                state="pending" if deliver or channel in LOCAL_CHANNELS else "recorded",
+                state="recorded"
+                if quiet
+                else ("pending" if deliver or channel in LOCAL_CHANNELS else "recorded"),
                 created=now,
                 digest_at=digest_at,
                 next_attempt_at=digest_at,

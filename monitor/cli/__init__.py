@@ -5,15 +5,18 @@ from __future__ import annotations
 import logging
 import sys
 
-from monitor.cli import alerts, backfill, db, serve, stories_admin, watchlists
+from monitor.cli import alerts, backfill, db, run, serve, sources, stories_admin, watchlists
 from monitor.cli.common import app
 
 backfill.register(app)
+run.register(app)
 app.add_typer(alerts.app, name="alerts")
+app.add_typer(sources.app, name="sources")
 app.add_typer(db.app, name="db")
 app.add_typer(stories_admin.app, name="stories")
 serve.register(app)
 app.add_typer(watchlists.app, name="watchlists")
+app.add_typer(sources.app, name="sources")
 
 
 def main() -> None:

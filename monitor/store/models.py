@@ -22,6 +22,8 @@ class Source(SQLModel, table=True):
     The configuration lives in YAML; the database keeps per-source state and health.
     """
 
+    __table_args__ = (Index("ix_source_due", "enabled", "next_poll_at"),)
+
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(unique=True, description="feed URL, or file:// URI of a backfilled path")
     kind: str = Field(description="feed, page, file")
@@ -38,6 +40,20 @@ class Source(SQLModel, table=True):
     consecutive_failures: int = 0
     items_seen: int = 0
     created_at: datetime = Field(default_factory=utcnow)
+    # Polling state (the daemon). A worker owns a source while lease_until is in the future.
+    enabled: bool = True
+    next_poll_at: datetime | None = None
+    lease_until: datetime | None = None
+    lease_owner: str | None = None
+    interval_s: float | None = Field(default=None, description="current adaptive interval")
+    redirect_url: str | None = Field(default=None, description="target of a permanent redirect")
+    mean_gap_s: float | None = Field(default=None, description="usual time between new items")
+    notice_state: str | None = Field(
+        default=None, description="operator alert raised: failing, dark"
+    )
+    polls: int = 0
+    warnings: int = 0
+    last_warning: str | None = Field(default=None, sa_column=Column(Text))
 
 
 class Story(SQLModel, table=True):
@@ -82,6 +98,17 @@ class Item(SQLModel, table=True):
     story_id: int | None = Field(default=None, foreign_key="story.id", index=True)
     embedding: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
     anchors: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+
+
+class ItemVersion(SQLModel, table=True):
+    """An earlier version of a corrected item: what the outlet said before it changed it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="item.id", index=True)
+    title: str
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    content_hash: str
+    replaced_at: datetime = Field(default_factory=utcnow)
 
 
 class StoryAnchor(SQLModel, table=True):
@@ -134,12 +161,15 @@ class Match(SQLModel, table=True):
 class Alert(SQLModel, table=True):
     """The outbox: one row per (story, rule, channel), written before any delivery.
 
-    state: ``recorded`` (kept, never to be sent: a backfill without --deliver), ``pending``,
-    ``sending`` (handed to the channel, outcome unknown until ``next_attempt_at``: then it is
-    looked up before any re-send), ``sent`` (with the provider's id), ``failed`` (permanently,
-    with last_error) or ``skipped`` (below the channel's minimum severity).
+    state: ``recorded`` (kept, never to be sent: a backfill without --deliver, or a flood the
+    daemon holds back), ``pending``, ``sending`` (handed to the channel, outcome unknown until
+    ``next_attempt_at``: then it is looked up before any re-send), ``sent`` (with the
+    provider's id), ``failed`` (permanently, with last_error) or ``skipped`` (below the
+    channel's minimum severity).
     ``digest_at`` set: the alert goes out in one grouped message for its rule at that time
     (the rule's digest window, or the flood guard's summary).
+    Operator alerts (a source failing, gone dark, recovered) have no story: watchlist
+    ``operator``, a ``source_id`` and a ready ``message``.
     """
 
     __table_args__ = (
@@ -148,7 +178,7 @@ class Alert(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    story_id: int = Field(foreign_key="story.id", index=True)
+    story_id: int | None = Field(default=None, foreign_key="story.id", index=True)
     watchlist: str
     rule: str
     channel: str
@@ -164,6 +194,9 @@ class Alert(SQLModel, table=True):
     message_key: str | None = Field(
         default=None, description="our id of the message sent: Slack metadata, email Message-ID"
     )
+
+    source_id: int | None = Field(default=None, foreign_key="source.id")
+    message: str | None = Field(default=None, sa_column=Column(Text))
 
 
 class AlertUpdate(SQLModel, table=True):

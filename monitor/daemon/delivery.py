@@ -1,0 +1,56 @@
+"""The daemon's one place that sends alerts: story alerts and operator notices.
+
+Story alerts and their follow-ups go through monitor.alert.delivery on the configured
+channels; operator alerts (route ``operator``: a source failing, gone dark, recovered) carry
+a ready message and no story, so they are printed here on the console channel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from rich.markup import escape
+from rich.panel import Panel
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from monitor.alert.channels.console import ConsoleChannel
+from monitor.alert.config import DeliveryConfig
+from monitor.alert.delivery import deliver_due
+from monitor.daemon.health import OPERATOR_ROUTE
+from monitor.store.models import Alert, utcnow
+
+
+async def deliver_alerts(engine: Engine, delivery: DeliveryConfig, console: ConsoleChannel) -> None:
+    await deliver_due(engine, delivery.channels, retry=delivery.retry)
+    await asyncio.to_thread(deliver_operator_notices, engine, console)
+
+
+def deliver_operator_notices(engine: Engine, console: ConsoleChannel) -> int:
+    sent = 0
+    with Session(engine) as session:
+        pending = session.exec(
+            select(Alert)
+            .where(Alert.state == "pending", Alert.channel == OPERATOR_ROUTE)
+            .order_by(col(Alert.id))
+        ).all()
+        for alert in pending:
+            console.console.print(
+                Panel(escape(alert.message or ""), title=f"OPERATOR {alert.rule}", expand=False)
+            )
+            if console.jsonl is not None:
+                with console.jsonl.open("a", encoding="utf-8") as out:
+                    record = {
+                        "alert_id": alert.id,
+                        "operator": True,
+                        "rule": alert.rule,
+                        "source_id": alert.source_id,
+                        "message": alert.message,
+                    }
+                    out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            alert.state, alert.delivered, alert.attempts = "sent", utcnow(), alert.attempts + 1
+            session.add(alert)
+            session.commit()
+            sent += 1
+    return sent
