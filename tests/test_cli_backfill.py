@@ -75,7 +75,8 @@ def test_a_second_run_from_another_directory_adds_nothing(
     assert code == 0
     assert (
         counts(output)
-        == "backfill: 3 read, 0 new, 3 duplicates, 0 corrections, 0 stories, 0 matches, 0 alerts, 0 errors"
+        == "backfill: 3 read, 0 new, 3 duplicates, 0 corrections, 0 stories, 0 matches, "
+        "0 alerts, 0 errors"
     )
 
 

@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 from monitor.normalize.urls import canonical_url
 from monitor.store.models import Item
 
+
 def cases(shared: Path) -> dict[str, tuple[Path, Path]]:
     folder = shared / "eval" / "real-feeds"
     found = {p.stem: (p, p.with_suffix(".json")) for p in folder.glob("*.xml")}
