@@ -39,7 +39,8 @@ def test_seeds_give_two_stories_alerts_and_the_mekhtiyev_match(
     assert "Ramiz Mehdiyev as “Mekhtiyev”" in output  # a variant matched, and says so
     assert "Earlier related" in output and "Internal Political Aspects" in output
     assert counts(output) == (
-        "backfill: 3 read, 3 new, 0 duplicates, 0 corrections, 2 stories, 58 matches, 4 alerts, 0 errors"
+        "backfill: 3 read, 3 new, 0 duplicates, 0 corrections, 2 stories, 58 matches, "
+        "4 alerts, 0 errors"
     )
     stories = json.loads(monitor("stories", "--json", "--database-url", db)[1])
     coup, analysis = stories
