@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 import sys
 
-from monitor.cli import backfill, db, read, watchlists
+from monitor.cli import backfill, db, eval, read, watchlists
 from monitor.cli.common import app
 
 backfill.register(app)
 read.register(app)
 app.add_typer(db.app, name="db")
+app.add_typer(eval.app, name="eval")
 app.add_typer(watchlists.app, name="watchlists")
 
 

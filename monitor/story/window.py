@@ -34,6 +34,8 @@ SHINGLE_WORDS = 3
 SHINGLE_CHARS = 2000
 # Wire copies: the same words, give or take a headline, a byline and a closing line.
 COPY_JACCARD = 0.7
+# Reports held beyond the window serve undated reports; past this many the oldest go.
+MAX_HELD = 250_000
 _HNSW_LINKS = 16
 _HNSW_EF_SEARCH = 64
 _HNSW_EF_CONSTRUCTION = 40
@@ -145,18 +147,19 @@ class WindowIndex:
         return [self._held[i] for i in self._lsh.query(signature) if i in self._held]
 
     def ensure(self, session: Session, lo: datetime | None) -> None:
-        """Hold every stored report that may be as late as ``lo``; forget much older ones.
+        """Hold every stored report that may be as late as ``lo``.
 
-        An undated report (``lo`` None) loads nothing: it is compared with what is held, the
-        recent window, and with older stories through the anchor index only.
+        Older reports stay held, up to MAX_HELD, for undated reports (``lo`` None): those are
+        compared with everything held and, through the anchor index, with older stories; they
+        load nothing.
         """
         if lo is not None:
-            if self._from is not None and lo - self._from > 3 * self.window:
-                self._evict(lo - self.window)
             if self._from is None or lo < self._from:
                 start = lo - self.window
                 self._load(session, start, self._from)
                 self._from = start
+            if len(self._held) > MAX_HELD:
+                self._evict(before=lo - self.window)
         if self._from is None:
             return
         newest = session.exec(select(func.max(Item.id))).one() or 0
@@ -164,8 +167,11 @@ class WindowIndex:
             self._load(session, self._from, None, after_id=self._loaded_to)
 
     def _evict(self, before: datetime) -> None:
+        """Forget the oldest shards, never one that reaches ``before``, down to MAX_HELD."""
         last = self._shard_key(before)
-        for key in [k for k in self._shards if k < last]:
+        for key in sorted(k for k in self._shards if k < last):
+            if len(self._held) <= MAX_HELD:
+                break
             for item_id in self._shards.pop(key).items:
                 held = self._held.pop(item_id)
                 self._stories[held.story_id].remove(item_id)
@@ -173,7 +179,7 @@ class WindowIndex:
                     del self._stories[held.story_id]
                 if held.signature is not None:
                     self._lsh.remove(item_id)
-        self._from = datetime.fromtimestamp(last * self.shard_seconds, before.tzinfo)
+            self._from = datetime.fromtimestamp((key + 1) * self.shard_seconds, before.tzinfo)
 
     def _load(
         self,
