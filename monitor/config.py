@@ -24,7 +24,7 @@ class StorySettings(BaseModel):
     """
 
     window_days: float = Field(
-        7.0, gt=0, description="most days between two reports' date ranges in one story"
+        30.0, gt=0, description="most days between two reports' date ranges in one story"
     )
     related_days: float = Field(365.0, gt=0, description="how far back related stories are found")
     model: str = Field("use-m3", description="sentence embedding model: use-m3 or none")
@@ -33,6 +33,11 @@ class StorySettings(BaseModel):
         0.45, description="score at or above which an earlier story is linked as related"
     )
     anchor_weight: float = Field(0.5, ge=0, description="weight of shared names and numbers")
+    disjoint_penalty: float = Field(
+        0.1,
+        ge=0,
+        description="subtracted from a pair that shares no name or number although both have some",
+    )
     anchors_only_same_threshold: float = Field(
         0.3, description="same_threshold when no model is loaded"
     )

@@ -34,6 +34,22 @@ PRIOR_DOCS = 20
 _DOCS_KEY = ""  # the anchorstat row that counts documents
 _CACHE_LIMIT = 200_000
 _NON_DIGIT = re.compile(r"\D")
+# Capitalised but no name: days and months say when, which the date ranges already weigh.
+_CALENDAR = frozenset(
+    anchor_key(w)
+    for w in """
+    monday tuesday wednesday thursday friday saturday sunday january february march april
+    june july august september october november december
+    montag dienstag mittwoch donnerstag freitag samstag sonntag januar februar märz juni juli
+    oktober dezember lundi mardi mercredi jeudi vendredi samedi dimanche janvier février mars
+    avril juin juillet août septembre octobre novembre décembre lunes martes miércoles jueves
+    viernes sábado domingo enero febrero marzo abril mayo junio julio agosto septiembre
+    octubre noviembre diciembre pazartesi salı çarşamba perşembe cuma cumartesi pazar ocak
+    şubat nisan mayıs haziran temmuz ağustos eylül ekim kasım aralık poniedziałek wtorek
+    środa czwartek piątek sobota niedziela styczeń luty marzec kwiecień maj czerwiec lipiec
+    sierpień wrzesień październik listopad grudzień
+    """.split()
+)
 
 
 def lead(title: str, text: str, chars: int) -> str:
@@ -49,16 +65,20 @@ def _is_name(word: str) -> bool:
 
 def anchors(title: str, text: str) -> set[str]:
     """Names (``n:``) and numbers of two or more digits (``d:``) in the headline and lead."""
+    words = tokens(lead(title, text, ANCHOR_CHARS))
+    # "Magnitude" in a headline or at a sentence start is no name if the text also has it
+    # in lower case.
+    lower = {t.surface for t in words if not t.surface[0].isupper()}
     found: set[str] = set()
-    for token in tokens(lead(title, text, ANCHOR_CHARS)):
+    for token in words:
         word = token.surface
         if word[0].isdigit():
             digits = _NON_DIGIT.sub("", word)
             if len(digits) >= 2:
                 found.add(f"d:{digits}")
-        elif len(word) >= MIN_KEY_CHARS and _is_name(word):
+        elif len(word) >= MIN_KEY_CHARS and _is_name(word) and word.lower() not in lower:
             key = anchor_key(word)
-            if len(key) >= MIN_KEY_CHARS and not key.isdigit():
+            if len(key) >= MIN_KEY_CHARS and not key.isdigit() and key not in _CALENDAR:
                 found.add(f"n:{key}")
     return found
 

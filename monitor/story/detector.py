@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 _NEIGHBOURS = 20  # nearest vectors per shard
 _CANDIDATE_STORIES = 20  # per index
 _REPORTS_PER_STORY = 20  # the most recent ones in the window
-_QUERY_ANCHORS = 8  # the rarest names of a report are enough to find its story
+_QUERY_ANCHORS = 16  # the rarest shared names of a report are enough to find its story
 _RARE_DOCS = 0.05  # a name in more than this share of reports finds nothing specific
 
 
@@ -185,7 +185,8 @@ class StoryDetector:
     def _rarest_names(self, found: set[str]) -> list[str]:
         names = name_anchors(found)
         common = max(10.0, _RARE_DOCS * self.frequencies.docs)
-        rare = [a for a in names if self.frequencies.frequency(a) <= common]
+        # the report itself is already counted: a name only it has finds nothing
+        rare = [a for a in names if 2 <= self.frequencies.frequency(a) <= common]
         return sorted(rare, key=lambda a: (self.frequencies.frequency(a), a))[:_QUERY_ANCHORS]
 
     def story_score(self, session: Session, report: Report, story_id: int) -> float | None:
@@ -208,6 +209,8 @@ class StoryDetector:
         if report.vector is None or other.vector is None:
             return overlap
         cosine = float(report.vector @ other.vector)
+        if overlap == 0.0 and a and b:  # names and numbers on both sides, none shared
+            cosine -= self.settings.disjoint_penalty
         return cosine + self.settings.anchor_weight * overlap
 
     def members(self, session: Session, story_id: int) -> list[Held]:
