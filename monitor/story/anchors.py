@@ -68,7 +68,7 @@ def anchors(title: str, text: str) -> set[str]:
     words = tokens(lead(title, text, ANCHOR_CHARS))
     # "Magnitude" in a headline or at a sentence start is no name if the text also has it
     # in lower case.
-    lower = {t.surface for t in words if not t.surface[0].isupper()}
+    lower = {t.surface for t in words if t.surface[0].islower()}
     found: set[str] = set()
     for token in words:
         word = token.surface
@@ -77,6 +77,7 @@ def anchors(title: str, text: str) -> set[str]:
             if len(digits) >= 2:
                 found.add(f"d:{digits}")
         elif len(word) >= MIN_KEY_CHARS and _is_name(word) and word.lower() not in lower:
+            # (scripts without case, like Arabic, have no lower-case forms to rule words out)
             key = anchor_key(word)
             if len(key) >= MIN_KEY_CHARS and not key.isdigit() and key not in _CALENDAR:
                 found.add(f"n:{key}")

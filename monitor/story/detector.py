@@ -46,7 +46,9 @@ _NEIGHBOURS = 20  # nearest vectors per shard
 _CANDIDATE_STORIES = 20  # per index
 _REPORTS_PER_STORY = 20  # the most recent ones in the window
 _QUERY_ANCHORS = 16  # the rarest shared names of a report are enough to find its story
-_RARE_DOCS = 0.05  # a name in more than this share of reports finds nothing specific
+# A name in more reports than this ("Trump", "Berlin") finds nothing specific; capping it
+# also caps the postings one lookup reads, whatever the store's size.
+_COMMON_DOCS = 500
 
 
 @dataclass(slots=True)
@@ -184,7 +186,7 @@ class StoryDetector:
 
     def _rarest_names(self, found: set[str]) -> list[str]:
         names = name_anchors(found)
-        common = max(10.0, _RARE_DOCS * self.frequencies.docs)
+        common = _COMMON_DOCS
         # the report itself is already counted: a name only it has finds nothing
         rare = [a for a in names if 2 <= self.frequencies.frequency(a) <= common]
         return sorted(rare, key=lambda a: (self.frequencies.frequency(a), a))[:_QUERY_ANCHORS]
