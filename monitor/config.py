@@ -15,13 +15,35 @@ from pydantic_settings import (
 
 
 class StorySettings(BaseModel):
-    """Story detection knobs; README lists the figures the defaults give on the eval set."""
+    """Story detection knobs; docs/story.md gives the figures the defaults reach on the eval set.
 
-    window_days: float = Field(7.0, gt=0, description="how far back a report may join a story")
+    A pair of reports scores ``cosine + anchor_weight × anchor similarity``; a report joins
+    the story whose reports in the window it scores best against on average, if that average
+    reaches ``same_threshold``. Without a model, anchor similarity alone decides, against the
+    ``anchors_only_*`` thresholds.
+    """
+
+    window_days: float = Field(
+        30.0, gt=0, description="most days between two reports' date ranges in one story"
+    )
     related_days: float = Field(365.0, gt=0, description="how far back related stories are found")
     model: str = Field("use-m3", description="sentence embedding model: use-m3 or none")
-    same_threshold: float = Field(0.5, description="score at or above which a report joins")
-    related_threshold: float = Field(0.3, description="score at or above which stories are related")
+    same_threshold: float = Field(0.575, description="score at or above which a report joins")
+    related_threshold: float = Field(
+        0.45, description="score at or above which an earlier story is linked as related"
+    )
+    anchor_weight: float = Field(0.5, ge=0, description="weight of shared names and numbers")
+    disjoint_penalty: float = Field(
+        0.1,
+        ge=0,
+        description="subtracted from a pair that shares no name or number although both have some",
+    )
+    anchors_only_same_threshold: float = Field(
+        0.3, description="same_threshold when no model is loaded"
+    )
+    anchors_only_related_threshold: float = Field(
+        0.15, description="related_threshold when no model is loaded"
+    )
 
 
 class DaemonSettings(BaseModel):

@@ -30,12 +30,10 @@ from monitor.store.models import (
     StoryLink,
     utcnow,
 )
-from monitor.story.anchors import anchors as find_anchors
 from monitor.story.decisions import live_story
-from monitor.story.detector import Report, StoryDetector, name_anchors
+from monitor.story.detector import Report, StoryDetector, build_report, name_anchors
 from monitor.story.embedding import Embedder, Vector, embedding_text, to_bytes
 from monitor.story.related import related_stories
-from monitor.story.timing import time_range
 from monitor.watchlist.matcher import Matcher, ReportFacts, evaluate
 from monitor.watchlist.schema import Watchlist
 
@@ -176,14 +174,7 @@ class Pipeline:
         with Session(self.engine) as session:
             if find_existing(session, incoming) is not None:
                 return Stats(duplicates=1)
-            earliest, latest = time_range(article.published, article.published_kind, now)
-            report = Report(
-                article.content_hash,
-                earliest,
-                latest,
-                vector,
-                find_anchors(article.title, article.text),
-            )
+            report = build_report(article, vector, now)
             decision = self.detector.decide(session, report)
             story = self._story_for(session, decision.story_id, article)
             stats.stories = int(decision.story_id is None)
@@ -209,7 +200,7 @@ class Pipeline:
             session.flush()
             assert item.id is not None
             item_id, story_id = item.id, story.id  # plain ints: the rows expire on commit
-            upsert_anchors(session, story_id, name_anchors(report.anchors), latest)
+            upsert_anchors(session, story_id, name_anchors(report.anchors), report.latest)
             if decision.story_id is None:
                 self._link_related(session, story_id, report)
             stats.matches, stats.alerts = self._match(session, story_id, item, incoming)
@@ -218,8 +209,7 @@ class Pipeline:
             except IntegrityError:  # another worker stored the same report first
                 session.rollback()
                 return Stats(duplicates=1)
-            if vector is not None and earliest is not None:
-                self.detector.index.add(item_id, story_id, earliest, latest, vector)
+            self.detector.remember(item_id, story_id, report)
         log.debug("item %s → story %s (%s)", item_id, story_id, decision.reason)
         return stats
 
@@ -242,7 +232,7 @@ class Pipeline:
         return story
 
     def _link_related(self, session: Session, story_id: int, report: Report) -> None:
-        for related in related_stories(session, story_id, report, self.story_settings):
+        for related in related_stories(session, story_id, report, self.detector):
             session.add(
                 StoryLink(
                     story_id=story_id,

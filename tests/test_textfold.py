@@ -28,3 +28,13 @@ def test_tokens_keep_spans_into_the_original_text() -> None:
         ("Putin’in", "putin"),
         ("Мехтиеву", "mekhtievu"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [("Mekhtiyev’in", "Мехтиев"), ("Dushanbe", "Душанбе"), ("Aktau", "Актау")],
+)
+def test_story_anchor_keys_meet_across_scripts(one: str, other: str) -> None:
+    from monitor.textfold import anchor_key
+
+    assert anchor_key(one) == anchor_key(other)

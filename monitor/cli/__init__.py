@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 
-from monitor.cli import alerts, backfill, db, run, serve, sources, stories_admin, watchlists
+from monitor.cli import alerts, backfill, db, eval, run, serve, sources, stories_admin, watchlists
 from monitor.cli.common import app
 
 backfill.register(app)
@@ -15,6 +15,7 @@ app.add_typer(sources.app, name="sources")
 app.add_typer(db.app, name="db")
 app.add_typer(stories_admin.app, name="stories")
 serve.register(app)
+app.add_typer(eval.app, name="eval")
 app.add_typer(watchlists.app, name="watchlists")
 app.add_typer(sources.app, name="sources")
 

@@ -124,6 +124,16 @@ class StoryAnchor(SQLModel, table=True):
     at: datetime = Field(description="latest publication time of the story's items with it")
 
 
+class AnchorStat(SQLModel, table=True):
+    """How many reports carry each anchor, so rare names weigh more than "Monday" or "2020".
+
+    The row with the empty anchor counts all reports.
+    """
+
+    anchor: str = Field(primary_key=True)
+    docs: int = 0
+
+
 class StoryLink(SQLModel, table=True):
     """An earlier story related to a later one: same actors or topic, not the same event."""
 

@@ -1,60 +1,176 @@
-"""Language-independent anchors of a report: names folded to one Latin spelling, numbers.
+"""Language-independent anchors of a report, and how much two reports share them.
 
-"Mekhtiyev" (English), "Mekhtiyev’in" (Turkish) and "Мехтиева" (Russian) all give the anchor
-``n:metiev``; anchors are what lets two reports in different languages find each other
-without comparing every stored item.
+Anchors are the capitalised words (every word in scripts without case, like Arabic) and the
+numbers of the headline and lead, folded to one Latin key by ``monitor.textfold.anchor_key``:
+"Mekhtiyev’in" (Turkish) and "Мехтиев" (Russian) both give ``n:mehtiv``. They let reports in
+different languages find each other through an inverted index, and they decide what the
+embedding cannot: two earthquakes on one day share the topic but not the place names.
+
+Anchors are weighted by rarity (IDF over the document frequencies kept in ``anchorstat``), so
+"Monday" or "2020" count little and "Mekhtiyev" a lot.
 """
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Iterable
 
-from monitor.textfold import fold, is_capitalized, phonetic, suffix_stems, tokens
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select
 
-_SENTENCE_END = re.compile(r"[.!?…:\n]\s*$")
-_NUMBER = re.compile(r"^\d{2,}$")
-# Capitalized words that are not names in the languages we see most.
-_STOPWORDS = frozenset(
-    fold(w)
+from monitor.store.models import AnchorStat
+from monitor.textfold import anchor_key, tokens
+
+# The headline and lead name the event; later paragraphs drift into background.
+ANCHOR_CHARS = 1000
+MIN_KEY_CHARS = 3
+# Two keys meet by prefix when the shorter has this many letters and the longer adds at most
+# _MAX_EXTRA: Assange/Assanges, Fenerbahce/Fenerbahceli.
+_MIN_PREFIX = 4
+_MAX_EXTRA = 3
+# Until this many documents are seen, every anchor counts as fairly rare.
+PRIOR_DOCS = 20
+_DOCS_KEY = ""  # the anchorstat row that counts documents
+_CACHE_LIMIT = 200_000
+_NON_DIGIT = re.compile(r"\D")
+# Capitalised but no name: days and months say when, which the date ranges already weigh.
+_CALENDAR = frozenset(
+    anchor_key(w)
     for w in """
-    the a an in on at of for and but or to by with from as it its this that these those he she
-    they we his her their our there here what when where which who why how after before during
-    while if according also however meanwhile mr mrs ms dr
-    bu ve ile da de ama için gibi olarak ancak bir şu o
-    der die das ein eine und im am zum zur den dem des sie er es wir
-    el la los las un una y en del al se le les des et du au
-    и в на с по о от для это
+    monday tuesday wednesday thursday friday saturday sunday january february march april
+    june july august september october november december
+    montag dienstag mittwoch donnerstag freitag samstag sonntag januar februar märz juni juli
+    oktober dezember lundi mardi mercredi jeudi vendredi samedi dimanche janvier février mars
+    avril juin juillet août septembre octobre novembre décembre lunes martes miércoles jueves
+    viernes sábado domingo enero febrero marzo abril mayo junio julio agosto septiembre
+    octubre noviembre diciembre pazartesi salı çarşamba perşembe cuma cumartesi pazar ocak
+    şubat nisan mayıs haziran temmuz ağustos eylül ekim kasım aralık poniedziałek wtorek
+    środa czwartek piątek sobota niedziela styczeń luty marzec kwiecień maj czerwiec lipiec
+    sierpień wrzesień październik listopad grudzień
     """.split()
 )
-MIN_NAME_CHARS = 3
 
 
-def name_key(word: str) -> str:
-    """One spelling for a name-like word: folded, transliteration conventions merged."""
-    return phonetic(fold(word))
+def lead(title: str, text: str, chars: int) -> str:
+    """Title and the first ``chars`` of the body (without the title when the body repeats it)."""
+    body = text[len(title) :].lstrip() if title and text.startswith(title) else text
+    return f"{title}\n{body[:chars]}".strip()
+
+
+def _is_name(word: str) -> bool:
+    first = word[0]
+    return first.isupper() or (first.isalpha() and first.upper() == first.lower())
 
 
 def anchors(title: str, text: str) -> set[str]:
-    """Names (``n:``) and numbers (``d:``) in a report.
-
-    A name is a capitalized word that is not a sentence's first word; headlines are skipped
-    (title case capitalizes every word) unless there is no body. Each name also yields its
-    stems, so inflected forms meet.
-    """
-    body = text if text.strip() else title
+    """Names (``n:``) and numbers of two or more digits (``d:``) in the headline and lead."""
+    words = tokens(lead(title, text, ANCHOR_CHARS))
+    # "Magnitude" in a headline or at a sentence start is no name if the text also has it
+    # in lower case.
+    lower = {t.surface for t in words if t.surface[0].islower()}
     found: set[str] = set()
-    for token in tokens(body):
-        if _NUMBER.match(token.surface):
-            found.add(f"d:{token.surface.lstrip('0')}")
-            continue
-        if (
-            not is_capitalized(token.surface)
-            or len(token.folded) < MIN_NAME_CHARS
-            or token.folded in _STOPWORDS
-            or token.start == 0
-            or _SENTENCE_END.search(body[max(0, token.start - 3) : token.start])
-        ):
-            continue
-        for stem in suffix_stems(token.folded):
-            found.add(f"n:{phonetic(stem)}")
+    for token in words:
+        word = token.surface
+        if word[0].isdigit():
+            digits = _NON_DIGIT.sub("", word)
+            if len(digits) >= 2:
+                found.add(f"d:{digits}")
+        elif len(word) >= MIN_KEY_CHARS and _is_name(word) and word.lower() not in lower:
+            # (scripts without case, like Arabic, have no lower-case forms to rule words out)
+            key = anchor_key(word)
+            if len(key) >= MIN_KEY_CHARS and not key.isdigit() and key not in _CALENDAR:
+                found.add(f"n:{key}")
     return found
+
+
+def name_anchors(found: Iterable[str]) -> set[str]:
+    return {a for a in found if a.startswith("n:")}
+
+
+def shared(a: frozenset[str], b: frozenset[str]) -> set[str]:
+    """Anchors of ``a`` and ``b`` that meet: equal, or a name and its inflected longer form."""
+    exact = a & b
+    found = set(exact)
+    for x in a - exact:
+        if len(x) < _MIN_PREFIX + 2 or not x.startswith("n:"):
+            continue
+        for y in b - exact:
+            short, long = (x, y) if len(x) <= len(y) else (y, x)
+            if (
+                len(short) >= _MIN_PREFIX + 2
+                and y.startswith("n:")
+                and long.startswith(short)
+                and len(long) - len(short) <= _MAX_EXTRA
+            ):
+                found.add(short)
+    return found
+
+
+class DocumentFrequency:
+    """How many reports carry each anchor: stored in ``anchorstat``, cached in memory.
+
+    Several workers update the same counts; a worker's cache may lag theirs a little, which
+    only nudges weights.
+    """
+
+    def __init__(self) -> None:
+        self._counts: dict[str, int] = {}
+        self.docs = 0
+
+    def count(self, session: Session, found: set[str]) -> None:
+        """Add one report's anchors to the counts (in the caller's transaction)."""
+        keys = sorted(found | {_DOCS_KEY})
+        self.load(session, keys)
+        _increment(session, keys)
+        for key in keys:
+            self._counts[key] += 1
+        self.docs = self._counts[_DOCS_KEY]
+
+    def load(self, session: Session, keys: Iterable[str]) -> None:
+        """Fetch the counts the cache lacks."""
+        if len(self._counts) > _CACHE_LIMIT:
+            self._counts.clear()
+        missing = sorted({k for k in keys if k not in self._counts})
+        for start in range(0, len(missing), 500):
+            chunk = missing[start : start + 500]
+            rows = dict(
+                session.exec(
+                    select(AnchorStat.anchor, AnchorStat.docs).where(
+                        col(AnchorStat.anchor).in_(chunk)
+                    )
+                ).all()
+            )
+            for key in chunk:
+                self._counts[key] = rows.get(key, 0)
+        self.docs = self._counts.get(_DOCS_KEY, self.docs)
+
+    def frequency(self, anchor: str) -> int:
+        return self._counts.get(anchor, 0)
+
+    def idf(self, anchor: str) -> float:
+        return math.log((self.docs + PRIOR_DOCS + 1) / (self._counts.get(anchor, 0) + 1))
+
+    def mass(self, found: Iterable[str]) -> float:
+        return sum(self.idf(a) for a in found)
+
+
+def anchor_similarity(
+    a: frozenset[str], b: frozenset[str], df: DocumentFrequency, mass_a: float, mass_b: float
+) -> float:
+    """IDF mass of the shared anchors over the geometric mean of both masses, 0..1."""
+    if mass_a <= 0 or mass_b <= 0:
+        return 0.0
+    return min(1.0, df.mass(shared(a, b)) / math.sqrt(mass_a * mass_b))
+
+
+def _increment(session: Session, keys: list[str]) -> None:
+    rows = [{"anchor": k, "docs": 1} for k in keys]
+    # Dialect switch: both engines have INSERT … ON CONFLICT, under different constructs.
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(AnchorStat).values(rows)
+    statement = statement.on_conflict_do_update(
+        index_elements=["anchor"], set_={"docs": col(AnchorStat.docs) + 1}
+    )
+    session.execute(statement)

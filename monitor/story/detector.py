@@ -1,50 +1,70 @@
 """Streaming story detection: does this report join a story in the window, or start one?
 
 For each report, in publication order:
-1. a report whose folded text is already stored joins that report's story (wire copies);
-2. candidates come from two indexes limited to the time window, never from a scan: the
-   anchor index (folded names, numbers) in the database, and the in-memory vector index;
-3. each candidate story is scored against the report by its closest reports;
-4. the best story at or above ``same_threshold`` wins, else the report starts a new story.
+1. a report whose folded text is already stored, or whose shingles a report in the window
+   shares almost wholly (a wire copy), joins that report's story: cheap checks first;
+2. candidate stories come from two indexes limited to the time window, never from a scan:
+   the anchor index (folded names) in the database and the in-memory vector index;
+3. a candidate story scores the mean of the report's pair scores with the story's reports in
+   the window (average link: a story does not drift by chaining one near copy to the next);
+4. the best story at or above the threshold wins, else the report starts a new story.
 
-Dates are ranges, not points: a report with an estimated date (a lower bound) or none at all
-is never kept out of a story by its date alone.
+A pair scores ``cosine + anchor_weight × anchor similarity``; time is not a score but a hard
+limit: the two reports' date ranges must come within the window. Dates are ranges, so an
+estimated or unknown date never keeps a report out of a story by itself.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
-import numpy as np
+from datasketch import LeanMinHash
 from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from monitor.config import StorySettings
+from monitor.normalize.article import Article
 from monitor.store.models import Item, StoryAnchor
+from monitor.story.anchors import (
+    DocumentFrequency,
+    anchor_similarity,
+    anchors,
+    name_anchors,
+)
 from monitor.story.embedding import Vector, from_bytes
-from monitor.story.timing import time_range
-from monitor.story.window import WindowIndex
+from monitor.story.timing import gap, time_range
+from monitor.story.window import COPY_JACCARD, Held, WindowIndex, minhash
 
-# A report with an estimated date is searched for by vector this far past its lower bound;
-# the anchor index covers the rest of its range.
-_ESTIMATE_SPAN = timedelta(days=21)
-_CANDIDATE_STORIES = 20
-_REPORTS_PER_STORY = 20
-_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+__all__ = ["Decision", "Report", "StoryDetector", "build_report", "name_anchors"]
+
+log = logging.getLogger(__name__)
+
+_NEIGHBOURS = 20  # nearest vectors per shard
+_CANDIDATE_STORIES = 20  # per index
+_REPORTS_PER_STORY = 20  # the most recent ones in the window
+_QUERY_ANCHORS = 16  # the rarest shared names of a report are enough to find its story
+# A name in more reports than this ("Trump", "Berlin") finds nothing specific; capping it
+# also caps the postings one lookup reads, whatever the store's size.
+_COMMON_DOCS = 500
 
 
 @dataclass(slots=True)
 class Report:
-    """What the detector needs of a report: time range, vector, anchors."""
+    """What the detector needs of a report: time range, vector, anchors, shingle signature."""
 
     content_hash: str
     earliest: datetime | None  # None: no lower bound known
     latest: datetime
     vector: Vector | None
     anchors: set[str]
+    signature: LeanMinHash | None = None
+
+    @property
+    def span(self) -> tuple[datetime | None, datetime]:
+        return self.earliest, self.latest
 
 
 @dataclass(slots=True)
@@ -52,28 +72,21 @@ class Decision:
     story_id: int | None  # None: a new story
     score: float
     reason: str
+    method: str = field(default="score")  # copy, wire, score, new
 
 
-def name_anchors(anchors: set[str]) -> set[str]:
-    return {a for a in anchors if a.startswith("n:")}
-
-
-def anchor_overlap(a: set[str], b: set[str]) -> float:
-    """Shared names relative to the smaller set's size, damped for tiny sets."""
-    names_a, names_b = name_anchors(a), name_anchors(b)
-    if not names_a or not names_b:
-        return 0.0
-    shared = len(names_a & names_b)
-    return shared / math.sqrt(len(names_a) * len(names_b))
-
-
-def pair_score(report: Report, vector: Vector | None, anchors: set[str]) -> float:
-    """How likely two reports tell the same event, 0..1."""
-    overlap = anchor_overlap(report.anchors, anchors)
-    if report.vector is None or vector is None:
-        return overlap
-    similarity = float(np.dot(report.vector, vector))
-    return 0.8 * similarity + 0.2 * min(1.0, 2 * overlap)
+def build_report(article: Article, vector: Vector | None, first_seen: datetime) -> Report:
+    earliest, latest = time_range(
+        article.published, article.published_kind, first_seen, article.url
+    )
+    return Report(
+        article.content_hash,
+        earliest,
+        latest,
+        vector,
+        anchors(article.title, article.text),
+        minhash(article.title, article.text),
+    )
 
 
 class StoryDetector:
@@ -81,6 +94,7 @@ class StoryDetector:
         self.settings = settings
         self.window = timedelta(days=settings.window_days)
         self.index = WindowIndex(self.window)
+        self.frequencies = DocumentFrequency()
 
     def decide(self, session: Session, report: Report) -> Decision:
         copy = session.exec(
@@ -89,59 +103,142 @@ class StoryDetector:
             )
         ).first()
         if copy is not None:
-            return Decision(copy, 1.0, "same text as a stored report")
-        candidates = self._candidate_stories(session, report)
-        best = Decision(None, 0.0, "no story in the window")
-        for story_id in candidates:
-            score = self._story_score(session, report, story_id)
-            if score > best.score:
+            return Decision(copy, 1.0, "same text as a stored report", "copy")
+        self.frequencies.count(session, report.anchors)
+        lo = report.earliest - self.window if report.earliest is not None else None
+        self.index.ensure(session, lo)
+        wire = self._wire_copy(report)
+        if wire is not None:
+            return wire
+        threshold = self.same_threshold(report)
+        best = Decision(None, 0.0, "no story in the window", "new")
+        for story_id in self._candidate_stories(session, report, lo):
+            score = self.story_score(session, report, story_id)
+            if score is not None and score > best.score:
                 best = Decision(story_id, score, f"score {score:.2f}")
-        if best.story_id is None or best.score < self.settings.same_threshold:
-            return Decision(None, best.score, f"best candidate scored {best.score:.2f}")
+        if best.story_id is None or best.score < threshold:
+            return Decision(None, best.score, f"best candidate scored {best.score:.2f}", "new")
         return best
 
-    def _candidate_stories(self, session: Session, report: Report) -> list[int]:
-        lo = (report.earliest or _EARLIEST) - self.window
-        hi = report.latest + self.window
-        names = sorted(name_anchors(report.anchors))
-        found: dict[int, float] = {}
+    def remember(self, item_id: int, story_id: int, report: Report) -> None:
+        """Hold a stored report in the window index (after its transaction committed)."""
+        self.index.add(
+            Held(
+                item_id,
+                story_id,
+                report.earliest,
+                report.latest,
+                report.vector,
+                frozenset(report.anchors),
+                report.signature,
+            )
+        )
+
+    def same_threshold(self, report: Report) -> float:
+        """The model's threshold, or the anchors-only one for a report without a vector."""
+        if report.vector is None:
+            return self.settings.anchors_only_same_threshold
+        return self.settings.same_threshold
+
+    def related_threshold(self, report: Report) -> float:
+        if report.vector is None:
+            return self.settings.anchors_only_related_threshold
+        return self.settings.related_threshold
+
+    def _wire_copy(self, report: Report) -> Decision | None:
+        if report.signature is None:
+            return None
+        best: tuple[float, Held] | None = None
+        for held in self.index.copies(report.signature):
+            if held.signature is None or gap(report.span, held.span) > self.window:
+                continue
+            similarity = report.signature.jaccard(held.signature)
+            if similarity >= COPY_JACCARD and (best is None or similarity > best[0]):
+                best = (similarity, held)
+        if best is None:
+            return None
+        return Decision(best[1].story_id, best[0], f"wire copy of item {best[1].item_id}", "wire")
+
+    def _candidate_stories(
+        self, session: Session, report: Report, lo: datetime | None
+    ) -> list[int]:
+        found: dict[int, None] = {}
+        if report.vector is not None:
+            nearest = sorted(self.index.search(report.vector, lo, _NEIGHBOURS), key=lambda n: -n[1])
+            for held, _ in nearest:
+                if len(found) >= _CANDIDATE_STORIES:
+                    break
+                found.setdefault(held.story_id)
+        names = self._rarest_names(report.anchors)
         if names:
-            rows = session.exec(
-                select(StoryAnchor.story_id, func.count())
-                .where(col(StoryAnchor.anchor).in_(names), col(StoryAnchor.at) >= lo)
+            query = (
+                select(StoryAnchor.story_id)
+                .where(col(StoryAnchor.anchor).in_(names))
                 .group_by(col(StoryAnchor.story_id))
-                .order_by(func.count().desc())
+                .order_by(func.count().desc(), col(StoryAnchor.story_id).desc())
                 .limit(_CANDIDATE_STORIES)
-            ).all()
-            found.update((story_id, float(count)) for story_id, count in rows)
-        if report.vector is not None and report.earliest is not None:
-            vector_hi = min(hi, report.earliest + _ESTIMATE_SPAN + self.window)
-            for neighbour in self.index.search(session, report.vector, lo, vector_hi):
-                found.setdefault(neighbour.story_id, 0.0)
+            )
+            if lo is not None:
+                query = query.where(col(StoryAnchor.at) >= lo)
+            for story_id in session.exec(query).all():
+                found.setdefault(story_id)
         return list(found)
 
-    def _story_score(self, session: Session, report: Report, story_id: int) -> float:
-        """The best pair score between the report and the story's reports in the window."""
-        lo = (report.earliest or _EARLIEST) - self.window
-        hi = report.latest + self.window
-        columns = (
-            Item.embedding,
-            Item.anchors,
-            Item.published,
-            Item.published_kind,
-            Item.first_seen,
-        )
+    def _rarest_names(self, found: set[str]) -> list[str]:
+        names = name_anchors(found)
+        common = _COMMON_DOCS
+        # the report itself is already counted: a name only it has finds nothing
+        rare = [a for a in names if 2 <= self.frequencies.frequency(a) <= common]
+        return sorted(rare, key=lambda a: (self.frequencies.frequency(a), a))[:_QUERY_ANCHORS]
+
+    def story_score(self, session: Session, report: Report, story_id: int) -> float | None:
+        """Mean pair score with the story's latest reports in the window; None: none there."""
+        members = [
+            m for m in self.members(session, story_id) if gap(report.span, m.span) <= self.window
+        ][-_REPORTS_PER_STORY:]
+        if report.vector is not None:
+            members = [m for m in members if m.vector is not None] or members
+        if not members:
+            return None
+        self.frequencies.load(session, {a for m in members for a in m.anchors})
+        return sum(self.pair_score(report, m) for m in members) / len(members)
+
+    def pair_score(self, report: Report, other: Held) -> float:
+        """How likely two reports tell the same event."""
+        a, b = frozenset(report.anchors), other.anchors
+        df = self.frequencies
+        overlap = anchor_similarity(a, b, df, df.mass(a), df.mass(b))
+        if report.vector is None or other.vector is None:
+            return overlap
+        cosine = float(report.vector @ other.vector)
+        if overlap == 0.0 and a and b:  # names and numbers on both sides, none shared
+            cosine -= self.settings.disjoint_penalty
+        return cosine + self.settings.anchor_weight * overlap
+
+    def members(self, session: Session, story_id: int) -> list[Held]:
+        """A story's reports: from the window index, else (older stories) from the database."""
+        held = self.index.members(story_id)
+        if held:
+            return held
         rows = session.execute(
-            sa_select(*(col(c) for c in columns))
+            sa_select(
+                col(Item.id),
+                col(Item.published),
+                col(Item.published_kind),
+                col(Item.first_seen),
+                col(Item.url),
+                col(Item.embedding),
+                col(Item.anchors),
+            )
             .where(col(Item.story_id) == story_id)
             .order_by(col(Item.id).desc())
             .limit(_REPORTS_PER_STORY)
         ).all()
-        best = 0.0
-        for blob, anchors, published, kind, first_seen in rows:
-            earliest, latest = time_range(published, kind, first_seen)
-            if (earliest is not None and earliest > hi) or latest < lo:
-                continue  # ranges do not meet within the window
+        members = []
+        for item_id, published, kind, first_seen, url, blob, found in reversed(rows):
+            earliest, latest = time_range(published, kind, first_seen, url)
             vector = from_bytes(blob) if blob else None
-            best = max(best, pair_score(report, vector, set(anchors.split())))
-        return best
+            members.append(
+                Held(item_id, story_id, earliest, latest, vector, frozenset(found.split()), None)
+            )
+        return members

@@ -1,130 +1,226 @@
-"""An in-memory vector index over the reports inside the story time window.
+"""The reports inside the story time window, held in memory with two indexes over them.
+
+- vectors: HNSW graphs (faiss), one per time shard, so a search costs about the logarithm of
+  the window's size and leaving the window is dropping a shard (HNSW cannot delete);
+- MinHash LSH over word shingles, so a wire copy is found by a few hash lookups.
 
 Only the window is held, so memory and search cost follow the news rate, not the store size.
-The database stays the truth: the index reloads what it lacks (also what other workers wrote).
+The database stays the truth: the index loads what it lacks, including what other workers
+wrote since.
 """
 
 from __future__ import annotations
 
+import math
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import faiss
 import numpy as np
-import numpy.typing as npt
-from sqlalchemy import func
+from datasketch import LeanMinHash, MinHash, MinHashLSH
+from sqlalchemy import func, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from monitor.store.models import Item
+from monitor.story.anchors import lead
 from monitor.story.embedding import DIMENSIONS, Vector, from_bytes
 from monitor.story.timing import time_range
+from monitor.textfold import tokens
+
+NUM_PERM = 64
+SHINGLE_WORDS = 3
+SHINGLE_CHARS = 2000
+# Wire copies: the same words, give or take a headline, a byline and a closing line.
+COPY_JACCARD = 0.7
+# Reports held beyond the window serve undated reports; past this many the oldest go.
+MAX_HELD = 250_000
+_HNSW_LINKS = 16
+_HNSW_EF_SEARCH = 64
+_HNSW_EF_CONSTRUCTION = 40
+
+
+def minhash(title: str, text: str) -> LeanMinHash | None:
+    """The MinHash of a report's word shingles, or None for a text too short to compare."""
+    words = [t.folded for t in tokens(lead(title, text, SHINGLE_CHARS))]
+    if len(words) < 4 * SHINGLE_WORDS:
+        return None
+    shingles = {" ".join(words[i : i + SHINGLE_WORDS]) for i in range(len(words) - 2)}
+    signature = MinHash(num_perm=NUM_PERM)
+    signature.update_batch([s.encode() for s in shingles])
+    return LeanMinHash(signature)
 
 
 @dataclass(slots=True)
-class Neighbour:
+class Held:
+    """What story detection needs of a report in the window."""
+
     item_id: int
     story_id: int
-    similarity: float
+    earliest: datetime | None
+    latest: datetime
+    vector: Vector | None
+    anchors: frozenset[str]
+    signature: LeanMinHash | None
+
+    @property
+    def span(self) -> tuple[datetime | None, datetime]:
+        return self.earliest, self.latest
+
+
+class _Shard:
+    """Reports whose latest possible time falls in one slice of time."""
+
+    def __init__(self) -> None:
+        self.graph = faiss.IndexHNSWFlat(DIMENSIONS, _HNSW_LINKS, faiss.METRIC_INNER_PRODUCT)
+        self.graph.hnsw.efConstruction = _HNSW_EF_CONSTRUCTION
+        self.graph.hnsw.efSearch = _HNSW_EF_SEARCH
+        self.labels: list[int] = []  # faiss label → item id
+        self.items: list[int] = []  # every item id, with or without a vector
+
+    def add_vectors(self, item_ids: list[int], vectors: np.ndarray) -> None:
+        self.graph.add(np.ascontiguousarray(vectors, dtype=np.float32))
+        self.labels.extend(item_ids)
 
 
 class WindowIndex:
-    def __init__(self, span: timedelta) -> None:
-        self.span = span
-        self._ids = np.zeros(0, dtype=np.int64)
-        self._stories = np.zeros(0, dtype=np.int64)
-        # each report's publication time as a range: [earliest, latest] (an estimate is wide)
-        self._earliest = np.zeros(0, dtype=np.float64)
-        self._latest = np.zeros(0, dtype=np.float64)
-        self._vectors = np.zeros((0, DIMENSIONS), dtype=np.float32)
-        self._size = 0
-        self._covered: tuple[datetime, datetime] | None = None
-        self._max_id = 0
+    def __init__(self, window: timedelta) -> None:
+        self.window = window
+        self.shard_seconds = max(86400.0, window.total_seconds() / 2)
+        self._held: dict[int, Held] = {}
+        self._stories: defaultdict[int, list[int]] = defaultdict(list)
+        self._shards: dict[int, _Shard] = {}
+        self._lsh = MinHashLSH(threshold=COPY_JACCARD, num_perm=NUM_PERM)
+        self._from: datetime | None = None  # every stored report with latest ≥ this is held
+        self._loaded_to = 0  # the newest item id a load from the database has seen
 
     def __len__(self) -> int:
-        return self._size
+        return len(self._held)
 
-    def add(
-        self, item_id: int, story_id: int, earliest: datetime, latest: datetime, vector: Vector
-    ) -> None:
-        if self._size == len(self._ids):
-            self._grow(max(1024, 2 * self._size))
-        i = self._size
-        self._ids[i], self._stories[i], self._vectors[i] = item_id, story_id, vector
-        self._earliest[i], self._latest[i] = earliest.timestamp(), latest.timestamp()
-        self._size += 1
-        self._max_id = max(self._max_id, item_id)
+    def add(self, held: Held) -> None:
+        self.add_many([held])
 
-    def _grow(self, capacity: int) -> None:
-        n = self._size
-        ids, stories = np.zeros(capacity, np.int64), np.zeros(capacity, np.int64)
-        earliest, latest = np.zeros(capacity, np.float64), np.zeros(capacity, np.float64)
-        vectors = np.zeros((capacity, DIMENSIONS), np.float32)
-        ids[:n], stories[:n], vectors[:n] = self._ids[:n], self._stories[:n], self._vectors[:n]
-        earliest[:n], latest[:n] = self._earliest[:n], self._latest[:n]
-        self._ids, self._stories, self._vectors = ids, stories, vectors
-        self._earliest, self._latest = earliest, latest
+    def add_many(self, reports: list[Held]) -> None:
+        """Hold reports; vectors go into their shard's graph in one batch per shard."""
+        batches: defaultdict[int, list[Held]] = defaultdict(list)
+        for held in reports:
+            if held.item_id in self._held:
+                continue
+            self._held[held.item_id] = held
+            self._stories[held.story_id].append(held.item_id)
+            batches[self._shard_key(held.latest)].append(held)
+            if held.signature is not None:
+                self._lsh.insert(held.item_id, held.signature, check_duplication=False)
+        for key, batch in batches.items():
+            shard = self._shards.setdefault(key, _Shard())
+            shard.items.extend(h.item_id for h in batch)
+            with_vectors = [(h.item_id, h.vector) for h in batch if h.vector is not None]
+            if with_vectors:
+                ids, vectors = zip(*with_vectors, strict=True)
+                shard.add_vectors(list(ids), np.stack(vectors))
 
-    def _load(self, session: Session, lo: datetime, hi: datetime, min_id: int = 0) -> None:
-        """Reports whose time range meets [lo, hi]: dated ones by publication time, estimated
-        ones (a lower bound up to first sight) also by when they were first seen."""
-        columns = [
-            col(c)
-            for c in (
-                Item.id,
-                Item.story_id,
-                Item.published,
-                Item.published_kind,
-                Item.first_seen,
-                Item.embedding,
-            )
-        ]
-        common = (
-            col(Item.embedding).is_not(None),
-            col(Item.story_id).is_not(None),
-            col(Item.id) > min_id,
-        )
-        dated = sa_select(*columns).where(
-            col(Item.published) >= lo, col(Item.published) <= hi, *common
-        )
-        estimated = sa_select(*columns).where(
-            col(Item.published_kind) == "estimated",
-            col(Item.published) < lo,
-            col(Item.first_seen) >= lo,
-            *common,
-        )
-        for query in (dated, estimated):
-            for item_id, story_id, published, kind, first_seen, blob in session.execute(
-                query
-            ).all():
-                earliest, latest = time_range(published, kind, first_seen)
-                if item_id and story_id and earliest and blob:
-                    self.add(item_id, story_id, earliest, latest, from_bytes(blob))
+    def _shard_key(self, moment: datetime) -> int:
+        return math.floor(moment.timestamp() / self.shard_seconds)
 
-    def _ensure(self, session: Session, lo: datetime, hi: datetime) -> None:
-        """Hold every stored report in [lo, hi]: reload on a jump, top up otherwise."""
-        if self._covered is None or lo < self._covered[0] or hi > self._covered[1]:
-            self._size, self._max_id = 0, 0
-            self._covered = (lo - self.span, hi + self.span)
-            self._load(session, *self._covered)
+    def members(self, story_id: int) -> list[Held]:
+        return [self._held[i] for i in self._stories.get(story_id, ())]
+
+    def search(self, vector: Vector, lo: datetime | None, k: int) -> list[tuple[Held, float]]:
+        """The ``k`` nearest held reports per shard that may be as late as ``lo``."""
+        first = None if lo is None else self._shard_key(lo)
+        query = np.ascontiguousarray(vector.reshape(1, -1), dtype=np.float32)
+        found = []
+        for key, shard in self._shards.items():
+            if (first is not None and key < first) or not shard.labels:
+                continue
+            similarities, positions = shard.graph.search(query, k)
+            for similarity, position in zip(similarities[0], positions[0], strict=True):
+                if position >= 0:
+                    held = self._held[shard.labels[position]]
+                    if lo is None or held.latest >= lo:
+                        found.append((held, float(similarity)))
+        return found
+
+    def copies(self, signature: LeanMinHash) -> list[Held]:
+        """Held reports whose shingles overlap the signature's by about COPY_JACCARD or more."""
+        return [self._held[i] for i in self._lsh.query(signature) if i in self._held]
+
+    def ensure(self, session: Session, lo: datetime | None) -> None:
+        """Hold every stored report that may be as late as ``lo``.
+
+        Older reports stay held, up to MAX_HELD, for undated reports (``lo`` None): those are
+        compared with everything held and, through the anchor index, with older stories; they
+        load nothing.
+        """
+        if lo is not None:
+            if self._from is None or lo < self._from:
+                start = lo - self.window
+                self._load(session, start, self._from)
+                self._from = start
+            if len(self._held) > MAX_HELD:
+                self._evict(before=lo - self.window)
+        if self._from is None:
             return
         newest = session.exec(select(func.max(Item.id))).one() or 0
-        if newest > self._max_id:  # written since, by us or by another worker
-            known = self._max_id
-            self._load(session, *self._covered, min_id=known)
+        if newest > self._loaded_to:  # written since, by us or by another worker
+            self._load(session, self._from, None, after_id=self._loaded_to)
 
-    def search(
-        self, session: Session, vector: Vector, lo: datetime, hi: datetime, k: int = 10
-    ) -> list[Neighbour]:
-        self._ensure(session, lo, hi)
-        n = self._size
-        in_range = np.flatnonzero(
-            (self._latest[:n] >= lo.timestamp()) & (self._earliest[:n] <= hi.timestamp())
+    def _evict(self, before: datetime) -> None:
+        """Forget the oldest shards, never one that reaches ``before``, down to MAX_HELD."""
+        last = self._shard_key(before)
+        for key in sorted(k for k in self._shards if k < last):
+            if len(self._held) <= MAX_HELD:
+                break
+            for item_id in self._shards.pop(key).items:
+                held = self._held.pop(item_id)
+                self._stories[held.story_id].remove(item_id)
+                if not self._stories[held.story_id]:
+                    del self._stories[held.story_id]
+                if held.signature is not None:
+                    self._lsh.remove(item_id)
+            self._from = datetime.fromtimestamp((key + 1) * self.shard_seconds, before.tzinfo)
+
+    def _load(
+        self,
+        session: Session,
+        start: datetime,
+        end: datetime | None,
+        after_id: int = 0,
+    ) -> None:
+        """Stored reports whose latest possible time is in [start, end)."""
+        query = sa_select(
+            col(Item.id),
+            col(Item.story_id),
+            col(Item.published),
+            col(Item.published_kind),
+            col(Item.first_seen),
+            col(Item.url),
+            col(Item.embedding),
+            col(Item.anchors),
+            col(Item.title),
+            func.substr(col(Item.text), 1, SHINGLE_CHARS + 200),
+        ).where(col(Item.story_id).is_not(None), col(Item.id) > after_id)
+        # published ± a day; undated and estimated reports by when they were first seen
+        query = query.where(
+            or_(col(Item.published) >= start - timedelta(days=1), col(Item.first_seen) >= start)
         )
-        if not len(in_range):
-            return []
-        similarities: npt.NDArray[np.float32] = self._vectors[in_range] @ vector
-        top = in_range[np.argsort(-similarities)[:k]]
-        return [
-            Neighbour(int(self._ids[i]), int(self._stories[i]), float(self._vectors[i] @ vector))
-            for i in top
-        ]
+        found = []
+        for row in session.execute(query.order_by(col(Item.id))).all():
+            item_id, story_id, published, kind, first_seen, url, blob, anchors, title, text = row
+            earliest, latest = time_range(published, kind, first_seen, url)
+            self._loaded_to = max(self._loaded_to, item_id)
+            if latest < start or (end is not None and latest >= end):
+                continue
+            found.append(
+                Held(
+                    item_id,
+                    story_id,
+                    earliest,
+                    latest,
+                    from_bytes(blob) if blob else None,
+                    frozenset(anchors.split()),
+                    minhash(title, text),
+                )
+            )
+        self.add_many(found)
