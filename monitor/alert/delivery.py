@@ -5,7 +5,7 @@ before the channel sees it, and marked ``sent`` with the provider's id only afte
 accepted it. A crash between the two leaves ``sending``: when the lease runs out, the channel
 is asked whether it holds the message's key (Slack: conversations.history) before any
 re-send. Where it cannot say (SMTP, webhooks) the re-send carries the same key, so it is
-recognisably the same message. docs/alerts.md states the guarantee that remains.
+recognisably the same message. the README states the guarantee that remains.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The watchlist file format (`version: 1`); docs/watchlists.md has a full example."""
+"""The watchlist file format (`version: 1`); the README has a full example."""
 
 from __future__ import annotations
 

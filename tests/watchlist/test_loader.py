@@ -62,8 +62,9 @@ def test_duplicates_and_version(tmp_path: Path) -> None:
 
 
 def test_the_documented_example_is_valid(tmp_path: Path) -> None:
-    docs = (Path(__file__).resolve().parents[2] / "docs" / "watchlists.md").read_text()
-    example = docs.split("```yaml\n", 1)[1].split("```", 1)[0]
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("\n## Watchlists\n", 1)[1]
+    example = section.split("```yaml\n", 1)[1].split("```", 1)[0]
     (tmp_path / "azerbaijan-russia.yaml").write_text(example, encoding="utf-8")
     [watchlist] = load_watchlists(tmp_path)
     assert len(watchlist.actors) == 5 and len(watchlist.rules) == 3
