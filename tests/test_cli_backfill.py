@@ -25,8 +25,8 @@ def counts(output: str) -> str:
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'monitor.db'}"
+def db(db_url: str) -> str:
+    return db_url
 
 
 def test_seeds_give_two_stories_alerts_and_the_mekhtiyev_match(
