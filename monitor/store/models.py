@@ -246,3 +246,13 @@ class StoryDecision(SQLModel, table=True):
     other_story_id: int | None = Field(default=None, foreign_key="story.id")
     actor: str = Field(default="", description="who decided: cli, web")
     created: datetime = Field(default_factory=utcnow)
+
+
+class Worker(SQLModel, table=True):
+    """A running ``monitor run`` process; ``last_seen`` is its heartbeat (monitor.store.workers)."""
+
+    id: str = Field(primary_key=True, description="unique per process: host, pid, start")
+    host: str
+    pid: int
+    started: datetime = Field(default_factory=utcnow)
+    last_seen: datetime = Field(default_factory=utcnow, index=True)
