@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 from monitor.alert.outbox import record_alerts
 from monitor.config import StorySettings
 from monitor.normalize.article import Article
+from monitor.store.locks import lock_keys
 from monitor.store.models import (
     Item,
     ItemVersion,
@@ -168,13 +169,14 @@ class Pipeline:
         return True
 
     def _store(self, incoming: Incoming, vector: Vector | None) -> Stats:
-        """One report, one transaction."""
+        """One report, one transaction, its story decision serialized with its neighbours'."""
         article, now = incoming.article, utcnow()
         stats = Stats(new=1)
+        report = build_report(article, vector, now)
         with Session(self.engine) as session:
+            lock_keys(session, neighbourhood(report))
             if find_existing(session, incoming) is not None:
                 return Stats(duplicates=1)
-            report = build_report(article, vector, now)
             decision = self.detector.decide(session, report)
             story = self._story_for(session, decision.story_id, article)
             stats.stories = int(decision.story_id is None)
@@ -197,7 +199,11 @@ class Pipeline:
                 anchors=" ".join(sorted(report.anchors)),
             )
             session.add(item)
-            session.flush()
+            try:
+                session.flush()
+            except IntegrityError:  # a worker stored it between our check and now (another
+                session.rollback()  # neighbourhood: same URL, other text)
+                return Stats(duplicates=1)
             assert item.id is not None
             item_id, story_id = item.id, story.id  # plain ints: the rows expire on commit
             upsert_anchors(session, story_id, name_anchors(report.anchors), report.latest)
@@ -216,6 +222,10 @@ class Pipeline:
     def _story_for(self, session: Session, story_id: int | None, article: Article) -> Story:
         # Analyst decisions (issue 8): a report for a merged story joins the one it went into.
         story = live_story(session, story_id) if story_id is not None else None
+        if story is not None:
+            # FOR UPDATE: workers adding reports to one story from different neighbourhoods
+            # (no shared name) take turns on its counters instead of losing an update.
+            session.refresh(story, with_for_update=True)
         if story is None:
             story = Story(
                 title=article.title,
@@ -304,6 +314,13 @@ class Pipeline:
             follow=follow,
         )
         return sum(len(m.hits) for m in rule_matches), len(alerts)
+
+
+def neighbourhood(report: Report) -> list[str]:
+    """The lock keys of a report's story decision: its names, which any report it could join
+    shares (anchors are language-independent). Nameless reports share one key: they are few."""
+    names = name_anchors(report.anchors)
+    return sorted(names) if names else ["story:nameless"]
 
 
 def find_existing(session: Session, incoming: Incoming) -> int | None:
