@@ -5,11 +5,23 @@ from __future__ import annotations
 import logging
 import sys
 
-from monitor.cli import alerts, backfill, db, eval, run, serve, sources, stories_admin, watchlists
+from monitor.cli import (
+    alerts,
+    backfill,
+    db,
+    eval,
+    run,
+    serve,
+    sources,
+    status,
+    stories_admin,
+    watchlists,
+)
 from monitor.cli.common import app
 
 backfill.register(app)
 run.register(app)
+status.register(app)
 app.add_typer(alerts.app, name="alerts")
 app.add_typer(sources.app, name="sources")
 app.add_typer(db.app, name="db")
