@@ -10,6 +10,7 @@ from monitor.cli import (
     backfill,
     db,
     eval,
+    retention,
     run,
     serve,
     sources,
@@ -22,6 +23,7 @@ from monitor.cli.common import app
 backfill.register(app)
 run.register(app)
 status.register(app)
+retention.register(app)
 app.add_typer(alerts.app, name="alerts")
 app.add_typer(sources.app, name="sources")
 app.add_typer(db.app, name="db")

@@ -66,7 +66,7 @@ def describe_stories(session: Session, stories: list[Story]) -> list[dict[str, A
     for m in session.exec(
         select(Match)
         .where(col(Match.story_id).in_(ids))
-        .order_by(col(Match.item_id), col(Match.span_start))
+        .order_by(col(Match.item_id), col(Match.span_start), col(Match.id))
     ).all():
         matches[m.story_id].append(
             {
