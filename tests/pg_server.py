@@ -17,7 +17,6 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-PG_BIN = Path(os.environ.get("MONITOR_PG_BIN", "/usr/lib/postgresql/15/bin"))
 SUPERUSER = "monitor"
 # Durability buys nothing for a throwaway cluster; these make it several times faster.
 _FAST = ("fsync=off", "synchronous_commit=off", "full_page_writes=off")
@@ -25,6 +24,16 @@ _FAST = ("fsync=off", "synchronous_commit=off", "full_page_writes=off")
 
 class Unavailable(Exception):
     """PostgreSQL's server binaries are not installed here: the reason, for a skip."""
+
+
+def server_binaries() -> Path:
+    """$MONITOR_PG_BIN, else Debian's newest /usr/lib/postgresql/<version>/bin (15 on Debian 12)."""
+    if given := os.environ.get("MONITOR_PG_BIN"):
+        return Path(given)
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]))
+    if not found:
+        raise Unavailable("no initdb in /usr/lib/postgresql/*/bin (Debian package postgresql)")
+    return found[-1].parent
 
 
 def _free_port() -> int:
@@ -57,6 +66,7 @@ class PostgresServer:
     root: Path
     port: int
     user: str | None
+    bin: Path
 
     @property
     def data(self) -> Path:
@@ -73,15 +83,16 @@ class PostgresServer:
 
     @classmethod
     def start(cls) -> PostgresServer:
-        if not (PG_BIN / "initdb").is_file():
-            raise Unavailable(f"PostgreSQL server binaries not found in {PG_BIN}")
+        binaries = server_binaries()
+        if not (binaries / "initdb").is_file():
+            raise Unavailable(f"PostgreSQL server binaries not found in {binaries}")
         user = _server_user()
         root = Path(tempfile.mkdtemp(prefix="monitor-pg-"))
         if user is not None:
             shutil.chown(root, user)
-        server = cls(root, _free_port(), user)
+        server = cls(root, _free_port(), user, binaries)
         server._run(
-            str(PG_BIN / "initdb"),
+            str(server.bin / "initdb"),
             "-D",
             str(server.data),
             "-U",
@@ -98,7 +109,7 @@ class PostgresServer:
             *(f"-c {o}" for o in _FAST),
         ]
         server._run(
-            str(PG_BIN / "pg_ctl"),
+            str(server.bin / "pg_ctl"),
             "-D",
             str(server.data),
             "-l",
@@ -112,6 +123,6 @@ class PostgresServer:
 
     def stop(self) -> None:
         try:
-            self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop")
+            self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop")
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
