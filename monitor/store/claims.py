@@ -19,7 +19,7 @@ Lease times are the workers' clocks: keep them in sync (NTP) to well under the l
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlmodel import Session, col, or_
@@ -37,10 +37,14 @@ def claim(
     owner: str,
     lease: timedelta,
     limit: int = 100,
+    now: datetime | None = None,
 ) -> Sequence[T]:
-    """Lease up to ``limit`` free rows of ``query`` (``select(Model).where(…)``) to ``owner``."""
+    """Lease up to ``limit`` free rows of ``query`` (``select(Model).where(…)``) to ``owner``.
+
+    ``now`` is the caller's clock (the daemon's, in tests a fake one); default: the real one.
+    """
     model: Any = query.column_descriptions[0]["entity"]
-    now = utcnow()
+    now = now or utcnow()
     free = query.where(or_(col(model.lease_until).is_(None), col(model.lease_until) < now))
     free = free.limit(limit)
     dialect = session.get_bind().dialect.name
