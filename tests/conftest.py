@@ -60,9 +60,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "db(*engines): run a database test only on these engines (EXPLAIN, PRAGMA)"
+    )
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "db_url" in metafunc.fixturenames:
         kinds = [k for k in metafunc.config.getoption("--db").split(",") if k in ENGINES]
+        if only := metafunc.definition.get_closest_marker("db"):
+            kinds = [k for k in kinds if k in only.args]
         metafunc.parametrize("db_url", kinds, indirect=True)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, text
@@ -13,6 +14,7 @@ from monitor.store import models  # noqa: F401  (registers the tables)
 from monitor.store.database import current_revision, head_revision, open_database
 
 
+@pytest.mark.db("sqlite")  # reads SQLite's pragmas
 def test_a_new_sqlite_file_is_migrated_to_head_in_wal_mode(engine: Engine) -> None:
     assert current_revision(engine) == head_revision(engine)
     with engine.connect() as connection:

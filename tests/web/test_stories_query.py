@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import Engine, text
 from sqlmodel import Session
 
@@ -43,6 +44,7 @@ def test_pages_walk_every_story_once_newest_first(engine: Engine) -> None:
     assert seen == list(range(23, 0, -1))
 
 
+@pytest.mark.db("sqlite")  # reads SQLite's EXPLAIN QUERY PLAN
 def test_every_page_is_read_through_an_index(engine: Engine) -> None:
     """EXPLAIN QUERY PLAN: an index scan in order, never a sort of the whole table."""
     add_stories(engine, 50)
