@@ -10,7 +10,9 @@ near-duplicates (a wire copy lightly edited) and cross-language copies (names wr
 Cyrillic, which the anchors fold back to Latin); follow-ups to stories already stored; item
 lengths of 1,500–4,000 characters. Vectors: by default each report gets its event's
 centroid plus noise, so embedding is EXCLUDED from the timing (the model's own cost is in
-/work/shared/NOTES.md: ~80–270 texts/s on 2 cores); ``--embed`` runs the real model instead.
+/work/shared/NOTES.md: ~80–270 texts/s on 2 cores); ``--embed`` runs the real model instead,
+for its cost only: the synthetic text is word salad from one vocabulary, which the model
+places close together, so with it nearly every report joins one story.
 
 Every (engine, size) runs in its own process, so peak memory is per run.
 
