@@ -115,7 +115,8 @@ class World:
                 if cyrillic:
                     name = "".join(CYRILLIC.get(c, c) for c in name.lower()).capitalize()
                 sentence.insert(self.random.randint(1, len(sentence)), name)
-            line = " ".join(sentence).capitalize() + ". "
+            line = " ".join(sentence) + ". "
+            line = line[0].upper() + line[1:]  # str.capitalize() would lowercase the names
             out.append(line)
             size += len(line)
         return "".join(out)
