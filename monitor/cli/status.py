@@ -28,20 +28,19 @@ def status(
         float, typer.Option(help="Seconds without a heartbeat after which a worker is dead.")
     ] = STALE_AFTER.total_seconds(),
 ) -> None:
-    """Workers (heartbeats), the sources and alerts each holds, the outbox backlog."""
+    """Workers (heartbeats), the sources each holds, the outbox backlog."""
     engine = open_db(settings_from(config, database_url=database_url))
     with Session(engine) as session:
         report = status_json(session, timedelta(seconds=stale_after))
     if as_json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
         return
-    table = Table("worker", "host", "pid", "started", "last seen", "state", "sources", "alerts")
+    table = Table("worker", "host", "pid", "started", "last seen", "state", "sources")
     for w in report["workers"]:
         table.add_row(
             *(Text(str(w[k])) for k in ("id", "host", "pid", "started", "last_seen")),
             Text("alive", "green") if w["alive"] else Text("dead", "red"),
             str(w["sources"]),
-            str(w["alerts"]),
         )
     out.print(table if report["workers"] else "no workers have reported")
     sources, outbox = report["sources"], report["outbox"]
@@ -51,4 +50,5 @@ def status(
     if outbox["oldest_pending"]:
         age = timedelta(seconds=round(outbox["oldest_pending_age_seconds"]))
         line += f", oldest since {outbox['oldest_pending']} ({age} ago)"
-    out.print(f"{line}, {outbox['failed']} failed", highlight=False, markup=False)
+    line += f", {outbox['sending']} being sent, {outbox['failed']} failed"
+    out.print(line, highlight=False, markup=False)

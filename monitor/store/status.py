@@ -18,21 +18,19 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def _held(session: Session, model: Any, now: datetime) -> dict[str, int]:
-    """Live leases per owner on a claimable table."""
+def _sources_held(session: Session, now: datetime) -> dict[str, int]:
+    """Live source leases per worker."""
     rows = session.execute(
-        select(model.lease_owner, func.count())
-        .where(col(model.lease_owner).is_not(None), col(model.lease_until) >= now)
-        .group_by(model.lease_owner)
+        select(Source.lease_owner, func.count())
+        .where(col(Source.lease_owner).is_not(None), col(Source.lease_until) >= now)
+        .group_by(col(Source.lease_owner))
     ).all()
     return {owner: count for owner, count in rows}
 
 
 def status_json(session: Session, stale_after: timedelta) -> dict[str, Any]:
     now = utcnow()
-    # Source leases belong to the daemon's scheduler; without them there is nothing held.
-    sources_held = _held(session, Source, now) if hasattr(Source, "lease_owner") else {}
-    alerts_held = _held(session, Alert, now)
+    sources_held = _sources_held(session, now)
     workers = [
         {
             "id": w.id,
@@ -42,7 +40,6 @@ def status_json(session: Session, stale_after: timedelta) -> dict[str, Any]:
             "last_seen": _iso(w.last_seen),
             "alive": w.last_seen >= now - stale_after,
             "sources": sources_held.get(w.id, 0),
-            "alerts": alerts_held.get(w.id, 0),
         }
         for w in session.exec(select(Worker).order_by(col(Worker.started))).all()
     ]
@@ -55,6 +52,8 @@ def status_json(session: Session, stale_after: timedelta) -> dict[str, Any]:
     )
     oldest = session.exec(select(func.min(Alert.created)).where(Alert.state == "pending")).one()
     failed = session.exec(select(func.count()).where(Alert.state == "failed")).one()
+    # Handed to a channel under a delivery lease (monitor.alert.delivery), outcome not yet in.
+    sending = session.exec(select(func.count()).where(Alert.state == "sending")).one()
     return {
         "workers": workers,
         "sources": {
@@ -64,6 +63,7 @@ def status_json(session: Session, stale_after: timedelta) -> dict[str, Any]:
         "outbox": {
             "pending": sum(by_channel.values()),
             "pending_by_channel": by_channel,
+            "sending": sending,
             "failed": failed,
             "oldest_pending": _iso(oldest),
             "oldest_pending_age_seconds": (now - oldest).total_seconds() if oldest else None,

@@ -75,34 +75,30 @@ def test_workers_ingesting_one_event_at_once_form_each_story_once(
 
 def test_claimers_never_share_a_row_and_a_lapsed_lease_is_taken_over(engine: Engine) -> None:
     with Session(engine) as session:
-        story = Story(title="s")
-        session.add(story)
-        session.flush()
         session.add_all(
-            Alert(story_id=story.id or 0, watchlist="w", rule=f"r{n}", channel="console")
-            for n in range(120)
+            Source(key=f"https://feeds.test/{n}", kind="feed", name=f"feed {n}") for n in range(120)
         )
         session.commit()
-    pending = select(Alert).where(Alert.state == "pending").order_by(col(Alert.id))
+    feeds = select(Source).where(Source.kind == "feed").order_by(col(Source.id))
 
     def drain(n: int) -> list[int]:
         taken: list[int] = []
         with Session(engine) as session:
-            while rows := claim(session, pending, f"worker-{n}", timedelta(minutes=5), limit=7):
-                taken.extend(a.id or 0 for a in rows)
+            while rows := claim(session, feeds, f"worker-{n}", timedelta(minutes=5), limit=7):
+                taken.extend(s.id or 0 for s in rows)
         return taken
 
     claimed = race(drain)
     every = [i for ids in claimed for i in ids]
     assert len(every) == len(set(every)) == 120
     with Session(engine) as session:
-        owners = {a.id: a.lease_owner for a in session.exec(select(Alert)).all()}
+        owners = {s.id: s.lease_owner for s in session.exec(select(Source)).all()}
         assert all(owners[i] == f"worker-{n}" for n, ids in enumerate(claimed) for i in ids)
-        assert claim(session, pending, "late", timedelta(minutes=5)) == []
-        lapsed = session.exec(pending.limit(3)).all()
-        for alert in lapsed:  # as if its worker died five minutes ago
-            alert.lease_until = utcnow() - timedelta(seconds=1)
-            session.add(alert)
+        assert claim(session, feeds, "late", timedelta(minutes=5)) == []
+        lapsed = session.exec(feeds.limit(3)).all()
+        for source in lapsed:  # as if its worker died five minutes ago
+            source.lease_until = utcnow() - timedelta(seconds=1)
+            session.add(source)
         session.commit()
-        taken = claim(session, pending, "heir", timedelta(minutes=5))
-        assert [a.lease_owner for a in taken] == ["heir"] * 3
+        taken = claim(session, feeds, "heir", timedelta(minutes=5))
+        assert [s.lease_owner for s in taken] == ["heir"] * 3
