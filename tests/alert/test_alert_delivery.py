@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 from alert_servers import FakeSlack, Mailbox, alert_rows, queue_alerts, write_channels
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 from typer.testing import CliRunner
 
 from monitor.alert.config import ChannelConfigError, load_delivery
 from monitor.alert.delivery import deliver_due
 from monitor.cli import app
-from monitor.store.models import utcnow
+from monitor.store.models import Alert, utcnow
 
 HOSTILE = (
     "<!channel> <!here> @channel <@U0123> <http://evil.example|Your bank> & *bold* "
@@ -196,10 +196,7 @@ async def test_digest_rule_sends_one_message_per_window(
     queue_alerts(engine, ["A", "B", "C"], ["slack"])
     window = utcnow() + timedelta(hours=1)
     with engine.begin() as connection:  # what record_alerts does for `digest: hourly`
-        connection.exec_driver_sql(
-            "UPDATE alert SET digest_at = ?, next_attempt_at = ?",
-            (window.replace(tzinfo=None), window.replace(tzinfo=None)),
-        )
+        connection.execute(update(Alert).values(digest_at=window, next_attempt_at=window))
     await deliver_due(engine, delivery.channels, retry=delivery.retry)
     assert slack.messages == []
     await deliver_due(engine, delivery.channels, now=window + timedelta(seconds=1))
