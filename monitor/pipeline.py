@@ -13,9 +13,8 @@ from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from monitor.alert.outbox import record_alerts
 from monitor.config import StorySettings
@@ -31,6 +30,7 @@ from monitor.store.models import (
     StoryLink,
     utcnow,
 )
+from monitor.store.upsert import dialect_insert
 from monitor.story.decisions import live_story
 from monitor.story.detector import Report, StoryDetector, build_report, name_anchors
 from monitor.story.embedding import Embedder, Vector, embedding_text, to_bytes
@@ -356,13 +356,10 @@ def upsert_anchors(session: Session, story_id: int, anchors: set[str], at: datet
     if not anchors:
         return
     rows = [{"story_id": story_id, "anchor": a, "at": at} for a in sorted(anchors)]
-    # Dialect switch: both engines have INSERT … ON CONFLICT, under different constructs.
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(StoryAnchor).values(rows)
+    statement = dialect_insert(session)(SQLModel.metadata.tables["storyanchor"])
     statement = statement.on_conflict_do_update(
         index_elements=["story_id", "anchor"],
         set_={"at": statement.excluded.at},
         where=col(StoryAnchor.at) < statement.excluded.at,
     )
-    session.execute(statement)
+    session.connection().execute(statement, rows)

@@ -39,12 +39,8 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("notice_state", sqlmodel.sql.sqltypes.AutoString(), nullable=True)
         )
-        batch_op.add_column(
-            sa.Column("polls", sa.Integer(), nullable=False, server_default="0")
-        )
-        batch_op.add_column(
-            sa.Column("warnings", sa.Integer(), nullable=False, server_default="0")
-        )
+        batch_op.add_column(sa.Column("polls", sa.Integer(), nullable=False, server_default="0"))
+        batch_op.add_column(sa.Column("warnings", sa.Integer(), nullable=False, server_default="0"))
         batch_op.add_column(sa.Column("last_warning", sa.Text(), nullable=True))
         batch_op.create_index("ix_source_due", ["enabled", "next_poll_at"], unique=False)
 

@@ -1,7 +1,7 @@
 """worker heartbeats, for monitor status
 
 Revision ID: 0007
-Revises: 0008 (chained after the migrations already on main)
+Revises: 0006
 Create Date: 2026-11-23 12:00:00
 """
 
@@ -13,7 +13,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0007"
-down_revision: str | None = "0008"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -44,7 +44,8 @@ def status(source: Source) -> str:
         return "dark"
     if source.consecutive_failures:
         return "failing"
-    return "ok" if source.polls else "new"
+    backfilled = source.key.startswith("file:")  # read once from disk, never polled
+    return "ok" if source.polls or source.last_success_at or backfilled else "new"
 
 
 def clamp(value: float, settings: DaemonSettings) -> float:

@@ -16,10 +16,10 @@ import math
 import re
 from collections.abc import Iterable
 
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from monitor.store.models import AnchorStat
+from monitor.store.upsert import dialect_insert
 from monitor.textfold import anchor_key, tokens
 
 # The headline and lead name the event; later paragraphs drift into background.
@@ -166,11 +166,8 @@ def anchor_similarity(
 
 def _increment(session: Session, keys: list[str]) -> None:
     rows = [{"anchor": k, "docs": 1} for k in keys]
-    # Dialect switch: both engines have INSERT … ON CONFLICT, under different constructs.
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(AnchorStat).values(rows)
+    statement = dialect_insert(session)(SQLModel.metadata.tables["anchorstat"])
     statement = statement.on_conflict_do_update(
         index_elements=["anchor"], set_={"docs": col(AnchorStat.docs) + 1}
     )
-    session.execute(statement)
+    session.connection().execute(statement, rows)

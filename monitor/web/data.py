@@ -16,6 +16,7 @@ from sqlalchemy import exists, func, tuple_
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from monitor.daemon.health import status as source_status
 from monitor.store.models import Alert, Item, Match, Source, Story, StoryLink
 from monitor.store.queries import _iso, alert_json, describe_stories
 from monitor.story.decisions import decisions_for
@@ -177,12 +178,6 @@ def related_json(session: Session, story_id: int) -> list[dict[str, Any]]:
     ]
 
 
-def source_health(source: Source) -> str:
-    if source.consecutive_failures:
-        return "failing"
-    return "ok" if source.last_success_at or source.items_seen or source.kind == "file" else "new"
-
-
 def sources_json(session: Session, today: date | None = None) -> list[dict[str, Any]]:
     """Every source with its health and items per day over the last CHART_DAYS days."""
     today = today or datetime.now(UTC).date()
@@ -206,7 +201,8 @@ def sources_json(session: Session, today: date | None = None) -> list[dict[str, 
             "name": s.name,
             "kind": s.kind,
             "url": s.url,
-            "health": source_health(s),
+            "health": source_status(s),
+            "next_poll_at": _iso(s.next_poll_at),
             "last_polled_at": _iso(s.last_polled_at),
             "last_success_at": _iso(s.last_success_at),
             "last_new_item_at": _iso(s.last_new_item_at),
