@@ -7,12 +7,12 @@ schedule), keyed by URL, so editing a file never loses a source's history.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from monitor.yamlfile import Problem, YamlFileError, located, read_yaml, yaml_files
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
 _UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -58,55 +58,15 @@ class SourcesFile(BaseModel):
     sources: list[SourceConfig] = []
 
 
-@dataclass(slots=True)
-class Problem:
-    path: Path
-    line: int
-    column: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}:{self.column}: {self.message}"
+class SourcesError(YamlFileError):
+    """Problems in sources files."""
 
 
-class SourcesError(Exception):
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__("\n".join(str(p) for p in problems))
-        self.problems = problems
-
-
-def source_files(location: Path) -> list[Path]:
-    if location.is_file():
-        return [location]
-    return sorted(p for p in location.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
-
-
-def _node_at(node: yaml.Node, loc: tuple[Any, ...]) -> yaml.Node:
-    """The YAML node a pydantic error location points at, as deep as it exists."""
-    for key in loc:
-        if isinstance(node, yaml.MappingNode):
-            found = [v for k, v in node.value if k.value == key]
-            if not found:
-                return node
-            node = found[0]
-        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
-            node = node.value[key]
-        else:
-            return node
-    return node
+source_files = yaml_files
 
 
 def load_file(path: Path) -> list[SourceConfig]:
-    try:
-        text = path.read_text(encoding="utf-8")
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        raise SourcesError([Problem(path, line, column, f"YAML syntax: {exc.problem}")]) from exc
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise SourcesError([Problem(path, 1, 1, f"cannot read: {exc}")]) from exc
+    data, root = read_yaml(path, SourcesError)
     if data is None:
         return []
     if not isinstance(data, dict) or root is None:
@@ -114,14 +74,7 @@ def load_file(path: Path) -> list[SourceConfig]:
     try:
         return SourcesFile.model_validate(data).sources
     except ValidationError as exc:
-        problems = []
-        for error in exc.errors():
-            loc = tuple(error["loc"])
-            mark = _node_at(root, loc).start_mark
-            where = ".".join(str(p) for p in loc)
-            problems.append(
-                Problem(path, mark.line + 1, mark.column + 1, f"{where}: {error['msg']}")
-            )
+        problems = [located(path, root, e) for e in exc.errors()]
         raise SourcesError(problems) from exc
 
 

@@ -44,8 +44,8 @@ def test_each_problem_is_located(tmp_path: Path) -> None:
     assert problems(tmp_path) == [
         "a.yaml:9:27: rules.0.any.1: rule 'mehdiyev' names 'Mekhtiyev', "
         "no actor or keyword of that name",
-        "a.yaml:10:5: rules.0.within: Input should be greater than or equal to 1",
-        "a.yaml:11:5: rules.1.name: a second rule named 'mehdiyev'",
+        "a.yaml:10:13: rules.0.within: Input should be greater than or equal to 1",
+        "a.yaml:11:11: rules.1.name: a second rule named 'mehdiyev'",
         "a.yaml:13:5: rules.1.colour: Extra inputs are not permitted",
         "b.yaml:3:5: keywords.0: Value error, term '(' is not a regular expression: "
         "missing ), unterminated subpattern at position 0",
@@ -57,8 +57,8 @@ def test_duplicates_and_version(tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text(GOOD + "  - name: mehdiyev\n    any: [coup]\n")
     (tmp_path / "b.yaml").write_text(GOOD.replace("version: 1", "version: 2"))
     found = problems(tmp_path)
-    assert found[0] == "a.yaml:10:5: rules.1.name: a second rule named 'mehdiyev'"
-    assert found[1].startswith("b.yaml:1:1: version: Input should be 1")
+    assert found[0] == "a.yaml:10:11: rules.1.name: a second rule named 'mehdiyev'"
+    assert found[1].startswith("b.yaml:1:10: version: Input should be 1")
 
 
 def test_the_documented_example_is_valid(tmp_path: Path) -> None:
