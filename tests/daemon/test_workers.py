@@ -8,6 +8,7 @@ the polls of one story were spread over the workers.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import signal
@@ -20,10 +21,10 @@ from typing import Any
 
 import pytest
 from aiohttp import web
+from conftest import Entry, FeedServer, rss
 from sqlalchemy import Engine, text
 from sqlmodel import Session
 
-from conftest import Entry, FeedServer, rss
 from monitor.store.status import status_json
 from monitor.store.workers import STALE_AFTER
 
@@ -31,16 +32,16 @@ pytestmark = pytest.mark.db("postgresql")
 
 FEEDS, WORKERS = 200, 3
 TICK, INTERVAL, LEASE, FETCH_TIMEOUT = 0.2, 4, 3, 2
-# The same event reported by every tenth feed, word for word under each feed's own id.
+# Two events, each reported by several feeds under their own ids: one story each.
 COUP = "Moscow warned of a coup planned by Ramiz Mehdiyev against the government in Baku."
-# Words with no meaning in common, so that each feed's own reports are stories of their own.
-WORDS = "amber basalt cobalt dune ember fjord garnet heron indigo jasper kelp lichen".split()
+HOUSE = "Rossotrudnichestvo's Russian House in Baku was closed by the authorities."
 
 
 def unique_entry(i: int, round_: int) -> Entry:
-    words = " ".join(WORDS[(i * 7 + round_ * 3 + k) % len(WORDS)] for k in range(4))
-    tag = f"Q{i:03d}X{round_}"
-    return Entry(f"{i}-{round_}", f"{tag} {words}", f"{tag} notes {words} in {tag} report.")
+    """Words no other entry has, so that it forms a story of its own."""
+    seed = hashlib.sha256(f"{i}-{round_}".encode()).hexdigest()
+    words = [f"w{seed[k : k + 6]}" for k in range(0, 48, 6)]
+    return Entry(f"{i}-{round_}", " ".join(words[:3]), " ".join(words) + ".")
 
 
 def round_two(i: int) -> list[Entry]:
@@ -49,8 +50,7 @@ def round_two(i: int) -> list[Entry]:
     if i % 10 == 0:
         entries.append(Entry(f"coup-{i}", "Coup plot in Baku", COUP))
     if i % 50 == 7:
-        text_ = f"Rossotrudnichestvo's Russian House number {i} closed by the authorities."
-        entries.append(Entry(f"house-{i}", f"Russian House {i} closed", text_))
+        entries.append(Entry(f"house-{i}", "Russian House closed", HOUSE))
     return entries
 
 
@@ -77,7 +77,9 @@ class Feeds:
             if request.headers.get("If-None-Match") == etag:
                 return web.Response(status=304, headers={"ETag": etag})
             body = rss(self.entries(i), title=f"Feed {i}")
-            return web.Response(body=body, content_type="application/rss+xml", headers={"ETag": etag})
+            return web.Response(
+                body=body, content_type="application/rss+xml", headers={"ETag": etag}
+            )
 
         return serve
 
@@ -108,12 +110,12 @@ class Workers:
     async def start(self) -> None:
         env = dict(os.environ, MONITOR_STORY__MODEL="none")
         for n in range(WORKERS):
-            self.processes.append(
-                await asyncio.create_subprocess_exec(
+            with (self.tmp / f"log-{n}.txt").open("a") as log:  # the child keeps its own copy
+                process = await asyncio.create_subprocess_exec(
                     sys.executable, *self.args, "--alerts-jsonl", str(self.jsonl(n)),
-                    cwd=self.tmp, env=env, stderr=open(self.tmp / f"log-{n}.txt", "a"),
+                    cwd=self.tmp, env=env, stderr=log,
                 )  # fmt: skip
-            )
+            self.processes.append(process)
 
     def delivered(self) -> Counter[str]:
         keys: Counter[str] = Counter()
@@ -154,10 +156,11 @@ async def test_three_workers_one_killed(
     try:
         await workers.start()
         await until(lambda: items() == FEEDS, "the first round stored", workers)
-        with Session(engine) as session:
-            report = status_json(session, STALE_AFTER)
-        assert len(report["workers"]) == WORKERS  # registered by their heartbeats
-        owners = count("select count(*) from source where lease_owner not in (select id from worker)")
+        workers_alive = count("select count(*) from worker")
+        await until(lambda: workers_alive() == WORKERS, "every worker registered", workers)
+        owners = count(
+            "select count(*) from source where lease_owner not in (select id from worker)"
+        )
         assert owners() == 0  # every lease is held under a registered worker id
 
         feeds.round = 2
@@ -183,17 +186,18 @@ async def test_three_workers_one_killed(
     # every source polled again within one interval plus the lease (a dead worker's lease
     # lapses, then the next claim takes it), give or take one tick and one fetch
     bound = INTERVAL + LEASE + TICK + FETCH_TIMEOUT
-    first = {i: min(at for j, at, _ in feeds.log if j == i and at > killed_at) for i in range(FEEDS)}
+    first = {
+        i: min(at for j, at, _ in feeds.log if j == i and at > killed_at) for i in range(FEEDS)
+    }
     late = {i: round(at - killed_at, 2) for i, at in first.items() if at - killed_at > bound}
     assert not late, late
     assert scalar(engine, "select count(distinct source_id || ':' || external_id) from item") == (
         expected
     )
-    coup_stories = "select count(distinct story_id) from item where external_id like 'coup-%'"
-    assert scalar(engine, coup_stories) == 1  # one event, one story, whoever polled it
-    unique_stories = "select count(distinct story_id) from item where external_id not like 'coup-%'"
-    assert scalar(engine, unique_stories) == expected - FEEDS // 10
-    assert scalar(engine, "select count(*) from story") == expected - FEEDS // 10 + 1
+    for event in ("coup", "house"):  # one event, one story, whoever polled its reports
+        stories = f"select count(distinct story_id) from item where external_id like '{event}-%'"
+        assert scalar(engine, stories) == 1
+    assert scalar(engine, "select count(*) from story") == 2 * FEEDS + 2
 
     # every alert delivered once: the DB says each was sent, the channels saw each key once.
     # A worker killed after printing but before committing 'sent' leaves its claim to lapse
