@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, CursorResult, Engine, or_, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from monitor.sources.config import SourceConfig
@@ -34,8 +35,16 @@ class Claim:
 def sync_sources(engine: Engine, configs: list[SourceConfig]) -> dict[str, int]:
     """Create or update the state rows of configured sources; disable the ones no longer listed.
 
-    Returns the source id of each configured URL.
+    Returns the source id of each configured URL. Workers starting together create the same
+    rows at once: the loser of that race finds them committed when it tries again.
     """
+    try:
+        return _sync_sources(engine, configs)
+    except IntegrityError:
+        return _sync_sources(engine, configs)
+
+
+def _sync_sources(engine: Engine, configs: list[SourceConfig]) -> dict[str, int]:
     ids: dict[str, int] = {}
     with Session(engine) as session:
         rows = {s.key: s for s in session.exec(select(Source)).all()}

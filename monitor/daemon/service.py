@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import random
-import socket
-import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
@@ -38,6 +35,7 @@ from monitor.normalize.dates import zone
 from monitor.pipeline import Pipeline
 from monitor.sources.config import SourceConfig, SourcesError, load_sources
 from monitor.store.models import utcnow
+from monitor.store.workers import heartbeat, new_worker_id, retire
 from monitor.watchlist.live import LiveWatchlists
 from monitor.watchlist.schema import Watchlist
 
@@ -62,7 +60,8 @@ class Daemon:
         self.watchlists = LiveWatchlists(settings.watchlists)
         self.watchlists.reload()
         self.watchlists.on_change = self._install_watchlists
-        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        # the worker id: its heartbeat row and the owner of its source leases
+        self.owner = new_worker_id()
         self.configs: dict[str, SourceConfig] = {}
         self.tasks: set[asyncio.Task[Outcome | None]] = set()
         self.metrics = Metrics()
@@ -85,6 +84,7 @@ class Daemon:
             d.max_redirects,
             limits.user_agent,
         )
+        await asyncio.to_thread(heartbeat, self.engine, self.owner)  # registers the worker
         policy = AddressPolicy(d.allow_addresses)
         self.feeds = make_session(limits, d.concurrency, d.per_host)
         self.pages = make_session(
@@ -111,6 +111,7 @@ class Daemon:
         await self._drain(grace=self.d.total_timeout)
         await asyncio.to_thread(self.ingest_thread.shutdown, True)  # let a running report commit
         await asyncio.to_thread(release_all, self.engine, self.owner)
+        await asyncio.to_thread(retire, self.engine, self.owner)
         await self.feeds.close()
         await self.pages.close()
         for channel in self.delivery.channels.values():
@@ -132,8 +133,10 @@ class Daemon:
     async def tick(self) -> None:
         """The scheduler's job: start a task per newly due source, never waiting on one.
 
-        It also sends what is still pending (a crash before delivery, a transient failure).
+        It also sends what is still pending (a crash before delivery, a transient failure),
+        and beats the worker's heartbeat for ``monitor status``.
         """
+        await asyncio.to_thread(heartbeat, self.engine, self.owner)
         for claim in await self._claim():
             task = asyncio.create_task(self._poll(claim))
             self.tasks.add(task)
