@@ -12,7 +12,7 @@ import json
 
 from rich.markup import escape
 from rich.panel import Panel
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
 from monitor.alert.channels.console import ConsoleChannel
@@ -28,29 +28,45 @@ async def deliver_alerts(engine: Engine, delivery: DeliveryConfig, console: Cons
 
 
 def deliver_operator_notices(engine: Engine, console: ConsoleChannel) -> int:
+    """Print pending operator notices, each claimed first so that of several workers sharing
+    the database only one prints it (compare-and-set on its state)."""
     sent = 0
     with Session(engine) as session:
         pending = session.exec(
-            select(Alert)
+            select(Alert.id)
             .where(Alert.state == "pending", Alert.channel == OPERATOR_ROUTE)
             .order_by(col(Alert.id))
         ).all()
-        for alert in pending:
-            console.console.print(
-                Panel(escape(alert.message or ""), title=f"OPERATOR {alert.rule}", expand=False)
+        for alert_id in pending:
+            claimed = session.connection().execute(
+                update(Alert)
+                .where(col(Alert.id) == alert_id, col(Alert.state) == "pending")
+                .values(state="sending", attempts=col(Alert.attempts) + 1)
             )
-            if console.jsonl is not None:
-                with console.jsonl.open("a", encoding="utf-8") as out:
-                    record = {
-                        "alert_id": alert.id,
-                        "operator": True,
-                        "rule": alert.rule,
-                        "source_id": alert.source_id,
-                        "message": alert.message,
-                    }
-                    out.write(json.dumps(record, ensure_ascii=False) + "\n")
-            alert.state, alert.delivered, alert.attempts = "sent", utcnow(), alert.attempts + 1
+            session.commit()
+            if claimed.rowcount != 1:  # another worker has it
+                continue
+            alert = session.get(Alert, alert_id)
+            assert alert is not None
+            _print_notice(console, alert)
+            alert.state, alert.delivered = "sent", utcnow()
             session.add(alert)
             session.commit()
             sent += 1
     return sent
+
+
+def _print_notice(console: ConsoleChannel, alert: Alert) -> None:
+    console.console.print(
+        Panel(escape(alert.message or ""), title=f"OPERATOR {alert.rule}", expand=False)
+    )
+    if console.jsonl is not None:
+        with console.jsonl.open("a", encoding="utf-8") as out:
+            record = {
+                "alert_id": alert.id,
+                "operator": True,
+                "rule": alert.rule,
+                "source_id": alert.source_id,
+                "message": alert.message,
+            }
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
