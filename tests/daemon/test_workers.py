@@ -1,6 +1,6 @@
 """Three `monitor run` workers share one PostgreSQL database and 200 feeds; one is SIGKILLed.
 
-The guarantees of docs/scale.md, end to end: the dead worker's sources are polled again by the
+The guarantees of the README's "Running at scale", end to end: the dead worker's sources are polled again by the
 others within one interval plus the lease; items, stories and alerts exist once each, however
 the polls of one story were spread over the workers.
 """
