@@ -1,8 +1,8 @@
 """Three `monitor run` workers share one PostgreSQL database and 200 feeds; one is SIGKILLed.
 
-The guarantees of the README's "Running at scale", end to end: the dead worker's sources are polled again by the
-others within one interval plus the lease; items, stories and alerts exist once each, however
-the polls of one story were spread over the workers.
+The guarantees of the README's "Running at scale", end to end: the dead worker's sources are
+polled again by the others within one interval plus the lease; items, stories and alerts exist
+once each, however the polls of one story were spread over the workers.
 """
 
 from __future__ import annotations
