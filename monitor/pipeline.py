@@ -75,10 +75,9 @@ class Incoming:
     alert: bool = True
 
 
-def publication_order(incoming: Incoming) -> tuple[datetime, int]:
+def publication_order(incoming: Incoming) -> datetime:
     """Oldest first, so a backfill decides as live polling would have; undated reports last."""
-    published = incoming.article.published
-    return (published or datetime.max.replace(tzinfo=UTC), 0)
+    return incoming.article.published or datetime.max.replace(tzinfo=UTC)
 
 
 class Pipeline:
