@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.table import Table
 from sqlmodel import Session
 
-from monitor.cli import read
 from monitor.cli.common import (
     ConfigOption,
     DatabaseOption,
@@ -19,6 +21,7 @@ from monitor.cli.common import (
     settings_from,
 )
 from monitor.store.models import Story
+from monitor.store.queries import stories_json
 from monitor.story import decisions
 
 app = typer.Typer(help="Stories: list them (no command), or decide about one.")
@@ -36,14 +39,49 @@ def stories(
 ) -> None:
     """List stories, newest first, with their sources and matches."""
     if ctx.invoked_subcommand is None:
-        read.stories(config, database_url, as_json, limit)
+        _list(config, database_url, as_json, limit)
 
 
-def _report(story: Story, message: str, as_json: bool) -> None:
+def _list(config: Path | None, database_url: str | None, as_json: bool, limit: int | None) -> None:
+    engine = open_db(settings_from(config, database_url=database_url))
+    with Session(engine) as session:
+        rows = stories_json(session, limit)
     if as_json:
-        print(json.dumps({"id": story.id, "title": story.title, "muted": story.muted}))
-    else:
-        out.print(message, highlight=False, markup=False)
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    table = Table("id", "published", "langs", "title", "sources", "matched", "related")
+    for s in rows:
+        matched = sorted({f"{m['name']}" for m in s["matches"]})
+        table.add_row(
+            str(s["id"]),
+            (s["published"] or "")[:10],
+            ",".join(s["languages"]),
+            s["title"],
+            "\n".join(f"{i['language'] or '??'} {i['source']}" for i in s["items"]),
+            ", ".join(matched),
+            ", ".join(map(str, s["related"])),
+        )
+    out.print(table)
+
+
+def _decide(
+    config: Path | None,
+    database_url: str | None,
+    as_json: bool,
+    act: Callable[[Session], Story],
+    said: Callable[[Story], str],
+) -> None:
+    """Run one analyst decision in a session and report the story it leaves."""
+    engine = open_db(settings_from(config, database_url=database_url))
+    with Session(engine) as session:
+        try:
+            story = act(session)
+        except decisions.DecisionError as exc:
+            raise fail(str(exc)) from None
+        if as_json:
+            print(json.dumps({"id": story.id, "title": story.title, "muted": story.muted}))
+        else:
+            out.print(said(story), highlight=False, markup=False)
 
 
 @app.command("mute")
@@ -55,14 +93,14 @@ def mute(
     as_json: JsonOption = False,
 ) -> None:
     """No more alerts for a story (pending ones are withdrawn); --unmute undoes it."""
-    engine = open_db(settings_from(config, database_url=database_url))
-    with Session(engine) as session:
-        try:
-            story = decisions.mute(session, story_id, not unmute, actor="cli")
-        except decisions.DecisionError as exc:
-            raise fail(str(exc)) from None
-        state = "unmuted" if unmute else "muted"
-        _report(story, f"story {story.id} {state}: {story.title}", as_json)
+    state = "unmuted" if unmute else "muted"
+    _decide(
+        config,
+        database_url,
+        as_json,
+        lambda session: decisions.mute(session, story_id, not unmute, actor="cli"),
+        lambda story: f"story {story.id} {state}: {story.title}",
+    )
 
 
 @app.command("split")
@@ -73,13 +111,13 @@ def split(
     as_json: JsonOption = False,
 ) -> None:
     """Move one report out of its story into a new story of its own."""
-    engine = open_db(settings_from(config, database_url=database_url))
-    with Session(engine) as session:
-        try:
-            story = decisions.split(session, item_id, actor="cli")
-        except decisions.DecisionError as exc:
-            raise fail(str(exc)) from None
-        _report(story, f"report {item_id} is now story {story.id}: {story.title}", as_json)
+    _decide(
+        config,
+        database_url,
+        as_json,
+        lambda session: decisions.split(session, item_id, actor="cli"),
+        lambda story: f"report {item_id} is now story {story.id}: {story.title}",
+    )
 
 
 @app.command("merge")
@@ -91,10 +129,10 @@ def merge(
     as_json: JsonOption = False,
 ) -> None:
     """Fold the second story into the first: reports, matches, alerts and links."""
-    engine = open_db(settings_from(config, database_url=database_url))
-    with Session(engine) as session:
-        try:
-            story = decisions.merge(session, into, other, actor="cli")
-        except decisions.DecisionError as exc:
-            raise fail(str(exc)) from None
-        _report(story, f"story {other} merged into {story.id}: {story.title}", as_json)
+    _decide(
+        config,
+        database_url,
+        as_json,
+        lambda session: decisions.merge(session, into, other, actor="cli"),
+        lambda story: f"story {other} merged into {story.id}: {story.title}",
+    )
