@@ -39,6 +39,7 @@ class RelatedLine:
     published: datetime | None
     url: str | None
     reason: str
+    score: float
 
 
 @dataclass(slots=True)
@@ -111,7 +112,11 @@ def related_lines(session: Session, story_id: int) -> list[RelatedLine]:
             select(Item.url).where(Item.story_id == story.id).order_by(col(Item.published))
         ).first()
         assert story.id is not None
-        lines.append(RelatedLine(story.id, story.title, story.first_published, first, link.reason))
+        lines.append(
+            RelatedLine(
+                story.id, story.title, story.first_published, first, link.reason, link.score
+            )
+        )
     return lines
 
 

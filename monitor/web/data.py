@@ -16,8 +16,9 @@ from sqlalchemy import exists, func, tuple_
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from monitor.alert.briefing import related_lines
 from monitor.daemon.health import status as source_status
-from monitor.store.models import Alert, Item, Match, Source, Story, StoryLink
+from monitor.store.models import Alert, Item, Match, Source, Story
 from monitor.store.queries import _iso, alert_json, describe_stories
 from monitor.story.decisions import decisions_for
 from monitor.watchlist.loader import WatchlistError, load_file, watchlist_files
@@ -160,21 +161,16 @@ def excerpt(text: str, start: int, end: int) -> dict[str, str]:
 
 
 def related_json(session: Session, story_id: int) -> list[dict[str, Any]]:
-    rows = session.exec(
-        select(StoryLink, Story)
-        .join(Story, col(Story.id) == StoryLink.related_id)
-        .where(StoryLink.story_id == story_id)
-        .order_by(col(StoryLink.score).desc())
-    ).all()
+    """The story's earlier related stories, as the alert briefing lists them."""
     return [
         {
-            "id": story.id,
-            "title": story.title,
-            "published": _iso(story.first_published),
-            "score": link.score,
-            "reason": link.reason,
+            "id": r.story_id,
+            "title": r.title,
+            "published": _iso(r.published),
+            "score": r.score,
+            "reason": r.reason,
         }
-        for link, story in rows
+        for r in related_lines(session, story_id)
     ]
 
 
