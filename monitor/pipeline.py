@@ -8,11 +8,16 @@ wholly there or not there at all, and re-running stores it exactly once.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, tuple_
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, select
 
@@ -30,16 +35,18 @@ from monitor.store.models import (
     StoryLink,
     utcnow,
 )
-from monitor.store.upsert import dialect_insert
+from monitor.store.upsert import dialect_insert, dialect_of
 from monitor.story.decisions import live_story
 from monitor.story.detector import Report, StoryDetector, build_report, name_anchors
 from monitor.story.embedding import Embedder, Vector, embedding_text, to_bytes
 from monitor.story.related import related_stories
+from monitor.story.window import signature_to_bytes
 from monitor.watchlist.matcher import Matcher, ReportFacts, evaluate
 from monitor.watchlist.schema import Watchlist
 
 log = logging.getLogger(__name__)
 _EMBED_BATCH = 32
+_SOURCE_CACHE_SECONDS = 60
 
 
 @dataclass(slots=True)
@@ -75,6 +82,16 @@ class Incoming:
     alert: bool = True
 
 
+@dataclass(slots=True)
+class Prepared:
+    """A batch ready to store: new reports with their vectors, and the ids of those already
+    stored (a duplicate, or a correction when the text changed)."""
+
+    fresh: list[Incoming]
+    vectors: list[Vector | None]
+    known: list[tuple[Incoming, int]]
+
+
 def publication_order(incoming: Incoming) -> datetime:
     """Oldest first, so a backfill decides as live polling would have; undated reports last."""
     return incoming.article.published or datetime.max.replace(tzinfo=UTC)
@@ -95,6 +112,8 @@ class Pipeline:
         self.embedder = embedder
         self.deliver = deliver
         self.set_watchlists(watchlists)
+        self._sources: dict[int, tuple[str, ...]] = {}
+        self._sources_read = time.monotonic()
 
     def set_watchlists(self, watchlists: list[Watchlist]) -> None:
         """Swap in a new watchlist version; takes effect on the next report."""
@@ -104,25 +123,49 @@ class Pipeline:
     def ingest(
         self, incoming: list[Incoming], progress: Callable[[int], None] | None = None
     ) -> Stats:
-        """Store, cluster, match and queue alerts for reports, in publication order."""
+        """Store, cluster, match and queue alerts for reports, in publication order.
+
+        The next batch is prepared (triaged, embedded) in a background thread while this one
+        is stored: the model's matrix products release the GIL, so the model and the story,
+        match and storage work share the cores instead of taking turns.
+        """
         stats = Stats(read=len(incoming))
         ordered = sorted(incoming, key=publication_order)
-        for start in range(0, len(ordered), _EMBED_BATCH):
-            batch = ordered[start : start + _EMBED_BATCH]
-            fresh = []
-            for one in batch:
-                known = self._known(one)
-                if known is None:
+        batches = [ordered[i : i + _EMBED_BATCH] for i in range(0, len(ordered), _EMBED_BATCH)]
+        with ThreadPoolExecutor(1, thread_name_prefix="embed") as pool:
+            ahead = pool.submit(self.prepare, batches[0]) if batches else None
+            for following in [*batches[1:], None]:
+                assert ahead is not None
+                prepared = ahead.result()
+                ahead = pool.submit(self.prepare, following) if following else None
+                stats.add(self.store(prepared))
+                if progress:
+                    progress(len(prepared.fresh) + len(prepared.known))
+        return stats
+
+    def prepare(self, incoming: list[Incoming]) -> Prepared:
+        """Set apart reports already stored and embed the others; reads, never writes, so it
+        may run in another thread than ``store``."""
+        fresh, known = [], []
+        ordered = sorted(incoming, key=publication_order)
+        with Session(self.engine) as session:
+            for one, item_id in zip(ordered, existing_items(session, ordered), strict=True):
+                if item_id is None:
                     fresh.append(one)
-                elif known.source_id == one.source_id and self._correct(known.id, one):
-                    stats.corrections += 1
                 else:
-                    stats.duplicates += 1
-            vectors = self._embed([i.article for i in fresh])
-            for one, vector in zip(fresh, vectors, strict=True):
-                stats.add(self._store(one, vector))
-            if progress:
-                progress(len(batch))
+                    known.append((one, item_id))
+        return Prepared(fresh, self._embed([one.article for one in fresh]), known)
+
+    def store(self, prepared: Prepared) -> Stats:
+        """Corrections of stored reports, then each new report in its own transaction."""
+        stats = Stats()
+        for one, item_id in prepared.known:
+            if self._correct(item_id, one):
+                stats.corrections += 1
+            else:
+                stats.duplicates += 1
+        for one, vector in zip(prepared.fresh, prepared.vectors, strict=True):
+            stats.add(self._store(one, vector))
         return stats
 
     def _embed(self, articles: list[Article]) -> list[Vector | None]:
@@ -131,13 +174,9 @@ class Pipeline:
         matrix = self.embedder.encode([embedding_text(a.title, a.text) for a in articles])
         return list(matrix)
 
-    def _known(self, incoming: Incoming) -> Item | None:
-        with Session(self.engine) as session:
-            item_id = find_existing(session, incoming)
-            return session.get(Item, item_id) if item_id is not None else None
-
-    def _correct(self, item_id: int | None, incoming: Incoming) -> bool:
-        """A changed headline or text updates the item, keeping the earlier version.
+    def _correct(self, item_id: int, incoming: Incoming) -> bool:
+        """A changed headline or text from the item's own source updates the item, keeping
+        the earlier version.
 
         It is matched again; record_alerts adds an alert only for a rule the story did not
         match before, so a correction alerts again only when it makes a new match.
@@ -145,7 +184,12 @@ class Pipeline:
         article = incoming.article
         with Session(self.engine) as session:
             item = session.get(Item, item_id)
-            if item is None or item.content_hash == article.content_hash or item.story_id is None:
+            if (
+                item is None
+                or item.source_id != incoming.source_id
+                or item.content_hash == article.content_hash
+                or item.story_id is None
+            ):
                 return False
             assert item.id is not None
             session.add(
@@ -162,7 +206,9 @@ class Pipeline:
                 article.content_hash,
             )
             session.add(item)
-            self._match(session, item.story_id, item, incoming, follow=False)
+            story = session.get(Story, item.story_id)
+            assert story is not None
+            self._match(session, story, item, incoming, correction=True)
             session.commit()
         log.info("item %s corrected by its source", item_id)
         return True
@@ -174,7 +220,11 @@ class Pipeline:
         report = build_report(article, vector, now)
         with Session(self.engine) as session:
             lock_keys(session, neighbourhood(report))
-            if find_existing(session, incoming) is not None:
+            # Stored since ``prepare`` looked? The unique source id and canonical URL catch it
+            # at the insert below; only a report with neither needs looking up again.
+            if not (article.external_id or article.canonical_url) and any(
+                existing_items(session, [incoming])
+            ):
                 return Stats(duplicates=1)
             decision = self.detector.decide(session, report)
             story = self._story_for(session, decision.story_id, article)
@@ -195,20 +245,23 @@ class Pipeline:
                 first_seen=now,
                 story_id=story.id,
                 embedding=to_bytes(vector) if vector is not None else None,
+                signature=signature_to_bytes(report.signature) if report.signature else None,
                 anchors=" ".join(sorted(report.anchors)),
             )
             session.add(item)
             try:
                 session.flush()
-            except IntegrityError:  # a worker stored it between our check and now (another
-                session.rollback()  # neighbourhood: same URL, other text)
+            except IntegrityError:  # stored since ``prepare`` looked, by us or another worker
+                session.rollback()
                 return Stats(duplicates=1)
             assert item.id is not None
             item_id, story_id = item.id, story.id  # plain ints: the rows expire on commit
             upsert_anchors(session, story_id, name_anchors(report.anchors), report.latest)
             if decision.story_id is None:
                 self._link_related(session, story_id, report)
-            stats.matches, stats.alerts = self._match(session, story_id, item, incoming)
+            stats.matches, stats.alerts = self._match(
+                session, story, item, incoming, new_story=decision.story_id is None
+            )
             try:
                 session.commit()
             except IntegrityError:  # another worker stored the same report first
@@ -220,11 +273,9 @@ class Pipeline:
 
     def _story_for(self, session: Session, story_id: int | None, article: Article) -> Story:
         # Analyst decisions (issue 8): a report for a merged story joins the one it went into.
-        story = live_story(session, story_id) if story_id is not None else None
-        if story is not None:
-            # FOR UPDATE: workers adding reports to one story from different neighbourhoods
-            # (no shared name) take turns on its counters instead of losing an update.
-            session.refresh(story, with_for_update=True)
+        # FOR UPDATE: workers adding reports to one story from different neighbourhoods (no
+        # shared name) take turns on its counters instead of losing an update.
+        story = live_story(session, story_id, lock=True) if story_id is not None else None
         if story is None:
             story = Story(
                 title=article.title,
@@ -254,33 +305,35 @@ class Pipeline:
     def _match(
         self,
         session: Session,
-        story_id: int,
+        story: Story,
         item: Item,
         incoming: Incoming,
-        follow: bool = True,
+        new_story: bool = False,
+        correction: bool = False,
     ) -> tuple[int, int]:
-        assert item.id is not None
-        item_id, article = item.id, incoming.article
-        source = session.get(Source, item.source_id)
+        assert item.id is not None and story.id is not None
+        item_id, story_id, article = item.id, story.id, incoming.article
         facts = ReportFacts.of(
             article.language,
             article.published,
             item.first_seen,
             article.outlet,
             article.url,
-            *((source.name, source.key, source.url) if source else ()),
+            *self._source_names(session, item.source_id),
         )
         matcher = self.matcher  # one version throughout, even if a reload swaps it meanwhile
         hits = matcher.find(article.full_text)
         rule_matches = evaluate(matcher.watchlists, hits, facts)
-        known = {
-            (m.watchlist, m.rule, m.kind, m.name, m.span_start)
-            for m in session.exec(select(Match).where(Match.item_id == item_id)).all()
-        }
+        known = set()
+        if correction:  # keep the hits the earlier version already recorded
+            known = {
+                (m.watchlist, m.rule, m.kind, m.name, m.span_start)
+                for m in session.exec(select(Match).where(Match.item_id == item_id)).all()
+            }
         for rule_match in rule_matches:
             for hit in rule_match.hits:
                 key = (hit.watchlist, rule_match.rule.name, hit.kind, hit.name, hit.start)
-                if key in known:  # a correction that kept this hit
+                if key in known:
                     continue
                 known.add(key)
                 session.add(
@@ -300,8 +353,7 @@ class Pipeline:
                     )
                 )
         # Analyst decisions (issue 8): a muted story keeps its matches but raises no alerts.
-        story = session.get(Story, story_id)
-        if story is not None and story.muted:
+        if story.muted:
             return sum(len(m.hits) for m in rule_matches), 0
         alerts = record_alerts(
             session,
@@ -310,9 +362,22 @@ class Pipeline:
             rule_matches,
             self.deliver and incoming.alert,
             quiet=not incoming.alert,
-            follow=follow,
+            # a new story has no alert to follow; a correction was followed already
+            follow=not (new_story or correction),
         )
         return sum(len(m.hits) for m in rule_matches), len(alerts)
+
+    def _source_names(self, session: Session, source_id: int) -> tuple[str, ...]:
+        """What watchlist source filters compare: name, key, URL. Cached for a minute: an
+        operator's rename shows by then, and a look-up per report cost 0.7 ms."""
+        if time.monotonic() - self._sources_read > _SOURCE_CACHE_SECONDS:
+            self._sources.clear()
+            self._sources_read = time.monotonic()
+        if source_id not in self._sources:
+            source = session.get(Source, source_id)
+            names = (source.name, source.key, source.url) if source else ()
+            self._sources[source_id] = tuple(n for n in names if n)
+        return self._sources[source_id]
 
 
 def neighbourhood(report: Report) -> list[str]:
@@ -322,43 +387,67 @@ def neighbourhood(report: Report) -> list[str]:
     return sorted(names) if names else ["story:nameless"]
 
 
-def find_existing(session: Session, incoming: Incoming) -> int | None:
-    """The stored item this report is, by source id, then canonical URL, then content."""
-    article = incoming.article
-    if article.external_id:
-        found = session.exec(
-            select(Item.id).where(
-                Item.source_id == incoming.source_id, Item.external_id == article.external_id
+def existing_items(session: Session, incoming: list[Incoming]) -> list[int | None]:
+    """The stored item each report is, by source id, then canonical URL, then (for a report
+    with neither) content: three queries for a whole batch, not three per report."""
+    articles = [(one.source_id, one.article) for one in incoming]
+    ids = {(source, a.external_id) for source, a in articles if a.external_id}
+    urls = {a.canonical_url for _, a in articles if a.canonical_url}
+    hashes = {a.content_hash for _, a in articles if not (a.external_id or a.canonical_url)}
+    connection = session.connection()
+    by_id = {
+        (source, external): item_id
+        for chunk in _chunks(sorted(ids))
+        for item_id, source, external in connection.execute(
+            sa_select(col(Item.id), col(Item.source_id), col(Item.external_id)).where(
+                tuple_(col(Item.source_id), col(Item.external_id)).in_(chunk)
             )
-        ).first()
-        if found is not None:
-            return found
-    if article.canonical_url:
-        found = session.exec(
-            select(Item.id).where(Item.canonical_url == article.canonical_url)
-        ).first()
-        if found is not None:
-            return found
-    if not article.external_id and not article.canonical_url:
-        return session.exec(
-            select(Item.id).where(
-                Item.content_hash == article.content_hash,
+        )
+    }
+    by_url = {
+        url: item_id
+        for chunk in _chunks(sorted(urls))
+        for item_id, url in connection.execute(
+            sa_select(col(Item.id), col(Item.canonical_url)).where(
+                col(Item.canonical_url).in_(chunk)
+            )
+        )
+    }
+    by_hash = {
+        content_hash: item_id
+        for chunk in _chunks(sorted(hashes))
+        for item_id, content_hash in connection.execute(
+            sa_select(col(Item.id), col(Item.content_hash)).where(
+                col(Item.content_hash).in_(chunk),
                 col(Item.external_id).is_(None),
                 col(Item.canonical_url).is_(None),
             )
-        ).first()
-    return None
+        )
+    }
+    return [
+        by_id.get((source, a.external_id))
+        or by_url.get(a.canonical_url)
+        or (None if a.external_id or a.canonical_url else by_hash.get(a.content_hash))
+        for source, a in articles
+    ]
+
+
+def _chunks(values: list[Any], size: int = 500) -> list[list[Any]]:
+    return [values[i : i + size] for i in range(0, len(values), size)]
 
 
 def upsert_anchors(session: Session, story_id: int, anchors: set[str], at: datetime) -> None:
     """Add a story's anchors to the index, keeping the latest time per anchor."""
-    if not anchors:
-        return
-    rows = [{"story_id": story_id, "anchor": a, "at": at} for a in sorted(anchors)]
-    statement = dialect_insert(session)(SQLModel.metadata.tables["storyanchor"])
-    statement = statement.on_conflict_do_update(
+    if anchors:
+        rows = [{"story_id": story_id, "anchor": a, "at": at} for a in sorted(anchors)]
+        session.connection().execute(_anchor_upsert(dialect_of(session)), rows)
+
+
+@cache
+def _anchor_upsert(dialect: str) -> Any:
+    statement = dialect_insert(dialect)(SQLModel.metadata.tables["storyanchor"])
+    return statement.on_conflict_do_update(
         index_elements=["story_id", "anchor"],
         set_={"at": statement.excluded.at},
         where=col(StoryAnchor.at) < statement.excluded.at,
     )
-    session.connection().execute(statement, rows)

@@ -133,6 +133,12 @@ def tokens(text: str) -> list[Token]:
     ]
 
 
+def folded_words(text: str) -> list[str]:
+    """The folded form of every word, without spans: ``tokens`` for callers that compare
+    words and never point back into the text."""
+    return [fold_word(word) for word in _TOKEN_RE.findall(text)]
+
+
 def is_capitalized(word: str) -> bool:
     """True for a word that starts with an upper-case letter in any cased script."""
     return bool(word) and word[0].isupper()

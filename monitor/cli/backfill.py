@@ -85,7 +85,11 @@ def backfill(
     batches = read_targets(targets)
     corpus = prepare(engine, batches, tz)
     pipeline = Pipeline(
-        engine, settings.story, loaded, load_embedder(settings.story.model), deliver
+        engine,
+        settings.story,
+        loaded,
+        load_embedder(settings.story.model, own_process=True),
+        deliver,
     )
     with Progress(
         TextColumn("backfill"),

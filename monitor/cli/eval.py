@@ -40,7 +40,9 @@ def pairs(
     }
     story = settings.story.model_copy(update={k: v for k, v in overrides.items() if v is not None})
     try:
-        result = evaluate(articles, labelled, story, load_embedder(story.model), bootstrap)
+        result = evaluate(
+            articles, labelled, story, load_embedder(story.model, own_process=True), bootstrap
+        )
     except EvalInputError as exc:
         raise fail(str(exc)) from None
     if as_json:

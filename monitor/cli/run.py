@@ -86,7 +86,9 @@ def run(
         raise fail(f"unknown time zone {settings.timezone!r}") from None
     logging.getLogger("monitor").setLevel(logging.INFO)
     engine = open_db(settings)
-    pipeline = Pipeline(engine, settings.story, loaded, load_embedder(settings.story.model), True)
+    pipeline = Pipeline(
+        engine, settings.story, loaded, load_embedder(settings.story.model, own_process=True), True
+    )
     console = ConsoleChannel(Console(quiet=quiet), alerts_jsonl)
     try:
         delivery = load_delivery(settings.channels, console)

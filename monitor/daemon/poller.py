@@ -35,7 +35,7 @@ from monitor.normalize.text import html_title
 from monitor.parse.corpus import parse_any_feed
 from monitor.parse.entry import Entry, ParseError
 from monitor.parse.feed import Feed
-from monitor.pipeline import Incoming, Pipeline, Stats, find_existing
+from monitor.pipeline import Incoming, Pipeline, Stats, existing_items
 from monitor.sources.config import SourceConfig
 from monitor.sources.discovery import article_links, feed_links
 from monitor.store.models import Item
@@ -63,6 +63,7 @@ class Poller:
     limits: Limits
     metrics: Metrics
     tz: tzinfo
+    embed_thread: ThreadPoolExecutor  # the model, for one poll while another is stored
     ingest_thread: ThreadPoolExecutor  # one thread: stories are decided one report at a time
     rng: random.Random
 
@@ -87,8 +88,12 @@ class Poller:
             if not response.not_modified:
                 feed = await self._read(response, config)
                 incoming, outcome.warnings = await self._prepare(claim, config, feed, now)
-                stats = await asyncio.get_running_loop().run_in_executor(
-                    self.ingest_thread, self.pipeline.ingest, incoming
+                loop = asyncio.get_running_loop()
+                prepared = await loop.run_in_executor(
+                    self.embed_thread, self.pipeline.prepare, incoming
+                )
+                stats = await loop.run_in_executor(
+                    self.ingest_thread, self.pipeline.store, prepared
                 )
                 outcome.new_items = stats.new
                 self._count(stats)
@@ -131,7 +136,7 @@ class Poller:
             links, await asyncio.gather(*(self.articles.html(u) for u in links)), strict=True
         ):
             if html is not None:
-                entries.append(Entry(None, url, html_title(html) or None, html, "html"))
+                entries.append(Entry(None, url, html_title(html) or None, html, "page"))
         return Feed(title=None, entries=entries)
 
     async def _prepare(
@@ -214,8 +219,7 @@ def _new_or_changed(engine: Engine, incoming: list[Incoming]) -> list[Incoming]:
     """The reports not yet stored, or whose feed version changed: only these need a page."""
     with Session(engine) as session:
         result = []
-        for one in incoming:
-            item_id = find_existing(session, one)
+        for one, item_id in zip(incoming, existing_items(session, incoming), strict=True):
             item = session.get(Item, item_id) if item_id is not None else None
             if item is None or item.content_hash != one.article.content_hash:
                 result.append(one)

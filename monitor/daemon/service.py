@@ -90,6 +90,7 @@ class Daemon:
         self.pages = make_session(
             page_limits, d.fulltext_concurrency, d.per_host, policy, self.article_resolver
         )
+        self.embed_thread = ThreadPoolExecutor(1, thread_name_prefix="embed")
         self.ingest_thread = ThreadPoolExecutor(1, thread_name_prefix="ingest")
         self.poller = Poller(
             self.engine,
@@ -100,6 +101,7 @@ class Daemon:
             limits,
             self.metrics,
             zone(self.settings.timezone),
+            self.embed_thread,
             self.ingest_thread,
             random.Random(),
         )
@@ -109,6 +111,7 @@ class Daemon:
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self._drain(grace=self.d.total_timeout)
+        await asyncio.to_thread(self.embed_thread.shutdown, True)
         await asyncio.to_thread(self.ingest_thread.shutdown, True)  # let a running report commit
         await asyncio.to_thread(release_all, self.engine, self.owner)
         await asyncio.to_thread(retire, self.engine, self.owner)

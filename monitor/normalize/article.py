@@ -12,6 +12,7 @@ from monitor.normalize.text import (
     body_after_title,
     clean_text,
     first_title_line,
+    fragment_text,
     html_title,
     html_to_text,
 )
@@ -76,9 +77,12 @@ def normalize(entry: Entry, tz: tzinfo = UTC, now: datetime | None = None) -> Ar
     A source date in the future is not trusted: the text's dateline, or an estimate, is used.
     """
     now = now or datetime.now(UTC)
-    if entry.content_type == "html":
+    if entry.content_type == "page":
         text = html_to_text(entry.content, entry.url) if entry.content.strip() else ""
         title = entry.title or html_title(entry.content)
+    elif entry.content_type == "html":
+        text = fragment_text(entry.content)
+        title = entry.title
     else:
         text = clean_text(entry.content)
         title = entry.title

@@ -16,6 +16,10 @@ _BOILERPLATE_LINE = re.compile(
     r"|^©|^copyright\b",
     re.IGNORECASE,
 )
+_BLOCKS = (
+    "p div br li dd dt h1 h2 h3 h4 h5 h6 blockquote pre tr table ul ol dl figure figcaption "
+    "section article header footer aside hr"
+).split()
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 # A title is a line of several words; "NewsPolitics" above a headline is a breadcrumb.
 _MIN_TITLE_WORDS = 3
@@ -23,7 +27,7 @@ _MAX_TITLE_CHARS = 300
 
 
 def html_to_text(markup: str, url: str | None = None) -> str:
-    """Main text of an HTML page or fragment; falls back to all text for short fragments."""
+    """Main text of an HTML page; falls back to all its text when trafilatura finds none."""
     extracted = trafilatura.extract(
         markup, url=url, include_comments=False, include_tables=False, favor_recall=True
     )
@@ -35,6 +39,26 @@ def html_to_text(markup: str, url: str | None = None) -> str:
         return clean_text(html.unescape(re.sub(r"<[^>]+>", " ", markup)))
     for bad in root.xpath("//script|//style|//noscript"):
         bad.drop_tree()
+    return clean_text(root.text_content())
+
+
+def fragment_text(markup: str) -> str:
+    """Text of an HTML fragment that is the article itself (a feed entry's content).
+
+    There is no page chrome to strip, so no trafilatura: it cost 4–8 ms a fragment, about as
+    much as the rest of the pipeline, and gave up on short ones. Block elements become
+    paragraph breaks.
+    """
+    if not markup.strip():
+        return ""
+    try:
+        root = lxml_html.fragment_fromstring(markup, create_parent="div")
+    except (ParserError, ValueError):
+        return clean_text(html.unescape(re.sub(r"<[^>]+>", " ", markup)))
+    for bad in list(root.iter("script", "style", "noscript")):
+        bad.drop_tree()
+    for element in root.iter(*_BLOCKS):
+        element.tail = ("\n" if element.tag == "br" else "\n\n") + (element.tail or "")
     return clean_text(root.text_content())
 
 

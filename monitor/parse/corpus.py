@@ -123,7 +123,7 @@ def _document_entry(path: Path, root: Path, data: bytes) -> Entry:
         url=None,
         title=None,
         content=_decode(data),
-        content_type="html" if is_html else "text",
+        content_type="page" if is_html else "text",
     )
 
 

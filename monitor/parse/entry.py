@@ -11,15 +11,17 @@ from typing import Literal
 class Entry:
     """One report as its source gave it, before normalization.
 
-    ``content`` is HTML or plain text as ``content_type`` says; ``published`` is timezone-aware
-    or None when the source gave no usable date (normalization may find a dateline).
+    ``content`` is as ``content_type`` says: plain text, an HTML fragment that is the article
+    (a feed entry's content), or a whole HTML page whose article is still to be found.
+    ``published`` is timezone-aware or None when the source gave no usable date
+    (normalization may find a dateline).
     """
 
     external_id: str | None
     url: str | None
     title: str | None
     content: str
-    content_type: Literal["text", "html"]
+    content_type: Literal["text", "html", "page"]
     published: datetime | None = None
     language: str | None = None
     outlet: str | None = None

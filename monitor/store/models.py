@@ -97,6 +97,9 @@ class Item(SQLModel, table=True):
     first_seen: datetime = Field(default_factory=utcnow, index=True)
     story_id: int | None = Field(default=None, foreign_key="story.id", index=True)
     embedding: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+    # MinHash of the lead's shingles (wire copies); None for short texts or rows stored
+    # before migration 0009
+    signature: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
     anchors: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
 
 

@@ -8,8 +8,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 
-def dialect_insert(session: Session) -> Any:
+def dialect_insert(dialect: str) -> Any:
     """Dialect switch: SQLite and PostgreSQL both have INSERT … ON CONFLICT, under different
-    constructs with the same API. Execute the result with a list of rows (executemany), so its
-    compiled form is cached whatever the number of rows."""
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    constructs with the same API. Build the statement once per dialect (``functools.cache``:
+    building one, its ``excluded`` alias above all, cost more than running it) and execute it
+    with a list of rows (executemany), so its compiled form is cached too."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+def dialect_of(session: Session) -> str:
+    return session.get_bind().dialect.name

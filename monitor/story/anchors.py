@@ -15,11 +15,13 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
+from functools import cache, lru_cache
+from typing import Any
 
 from sqlmodel import Session, SQLModel, col, select
 
 from monitor.store.models import AnchorStat
-from monitor.store.upsert import dialect_insert
+from monitor.store.upsert import dialect_insert, dialect_of
 from monitor.textfold import anchor_key, tokens
 
 # The headline and lead name the event; later paragraphs drift into background.
@@ -89,22 +91,26 @@ def name_anchors(found: Iterable[str]) -> set[str]:
 
 
 def shared(a: frozenset[str], b: frozenset[str]) -> set[str]:
-    """Anchors of ``a`` and ``b`` that meet: equal, or a name and its inflected longer form."""
+    """Anchors of ``a`` and ``b`` that meet: equal, or a name and its inflected longer form
+    (then the shorter one counts)."""
     exact = a & b
     found = set(exact)
-    for x in a - exact:
-        if len(x) < _MIN_PREFIX + 2 or not x.startswith("n:"):
-            continue
-        for y in b - exact:
-            short, long = (x, y) if len(x) <= len(y) else (y, x)
-            if (
-                len(short) >= _MIN_PREFIX + 2
-                and y.startswith("n:")
-                and long.startswith(short)
-                and len(long) - len(short) <= _MAX_EXTRA
-            ):
-                found.add(short)
+    for mine, theirs in ((a, b), (b, a)):
+        for anchor in mine - exact:
+            for prefix in _shorter_forms(anchor):
+                if prefix in theirs and prefix not in exact:
+                    found.add(prefix)
     return found
+
+
+@lru_cache(maxsize=65536)
+def _shorter_forms(anchor: str) -> tuple[str, ...]:
+    """The name anchors ``anchor`` extends by one to _MAX_EXTRA letters: set lookups instead
+    of comparing every anchor of one report with every anchor of the other."""
+    if not anchor.startswith("n:"):
+        return ()
+    shortest = max(_MIN_PREFIX + 2, len(anchor) - _MAX_EXTRA)
+    return tuple(anchor[:n] for n in range(shortest, len(anchor)))
 
 
 class DocumentFrequency:
@@ -117,8 +123,12 @@ class DocumentFrequency:
     def __init__(self) -> None:
         self._counts: dict[str, int] = {}
         self.docs = 0
+        # A report's decision weighs the same anchors and anchor sets many times over; the
+        # weights change only when counts do.
+        self._idf: dict[str, float] = {}
+        self._mass: dict[frozenset[str], float] = {}
 
-    def count(self, session: Session, found: set[str]) -> None:
+    def count(self, session: Session, found: frozenset[str]) -> None:
         """Add one report's anchors to the counts (in the caller's transaction)."""
         keys = sorted(found | {_DOCS_KEY})
         self.load(session, keys)
@@ -126,6 +136,7 @@ class DocumentFrequency:
         for key in keys:
             self._counts[key] += 1
         self.docs = self._counts[_DOCS_KEY]
+        self._forget_weights()
 
     def load(self, session: Session, keys: Iterable[str]) -> None:
         """Fetch the counts the cache lacks."""
@@ -144,30 +155,46 @@ class DocumentFrequency:
             for key in chunk:
                 self._counts[key] = rows.get(key, 0)
         self.docs = self._counts.get(_DOCS_KEY, self.docs)
+        if missing:
+            self._forget_weights()
+
+    def _forget_weights(self) -> None:
+        self._idf.clear()
+        self._mass.clear()
 
     def frequency(self, anchor: str) -> int:
         return self._counts.get(anchor, 0)
 
     def idf(self, anchor: str) -> float:
-        return math.log((self.docs + PRIOR_DOCS + 1) / (self._counts.get(anchor, 0) + 1))
+        value = self._idf.get(anchor)
+        if value is None:
+            count = self._counts.get(anchor, 0)
+            value = self._idf[anchor] = math.log((self.docs + PRIOR_DOCS + 1) / (count + 1))
+        return value
 
-    def mass(self, found: Iterable[str]) -> float:
-        return sum(self.idf(a) for a in found)
+    def mass(self, found: frozenset[str]) -> float:
+        value = self._mass.get(found)
+        if value is None:
+            value = self._mass[found] = sum(self.idf(a) for a in found)
+        return value
 
 
-def anchor_similarity(
-    a: frozenset[str], b: frozenset[str], df: DocumentFrequency, mass_a: float, mass_b: float
-) -> float:
+def anchor_similarity(a: frozenset[str], b: frozenset[str], df: DocumentFrequency) -> float:
     """IDF mass of the shared anchors over the geometric mean of both masses, 0..1."""
+    mass_a, mass_b = df.mass(a), df.mass(b)
     if mass_a <= 0 or mass_b <= 0:
         return 0.0
-    return min(1.0, df.mass(shared(a, b)) / math.sqrt(mass_a * mass_b))
+    return min(1.0, sum(df.idf(x) for x in shared(a, b)) / math.sqrt(mass_a * mass_b))
 
 
 def _increment(session: Session, keys: list[str]) -> None:
     rows = [{"anchor": k, "docs": 1} for k in keys]
-    statement = dialect_insert(session)(SQLModel.metadata.tables["anchorstat"])
-    statement = statement.on_conflict_do_update(
+    session.connection().execute(_increment_statement(dialect_of(session)), rows)
+
+
+@cache
+def _increment_statement(dialect: str) -> Any:
+    statement = dialect_insert(dialect)(SQLModel.metadata.tables["anchorstat"])
+    return statement.on_conflict_do_update(
         index_elements=["anchor"], set_={"docs": col(AnchorStat.docs) + 1}
     )
-    session.connection().execute(statement, rows)

@@ -35,13 +35,13 @@ class NotFound(DecisionError):
     """No such story or report."""
 
 
-def live_story(session: Session, story_id: int) -> Story:
-    """The story an id stands for now, following merges."""
-    story = session.get(Story, story_id)
+def live_story(session: Session, story_id: int, lock: bool = False) -> Story:
+    """The story an id stands for now, following merges; ``lock``: FOR UPDATE (PostgreSQL)."""
+    story = session.get(Story, story_id, with_for_update=lock)
     seen = set()
     while story is not None and story.merged_into is not None and story.id not in seen:
         seen.add(story.id)
-        story = session.get(Story, story.merged_into)
+        story = session.get(Story, story.merged_into, with_for_update=lock)
     if story is None:
         raise NotFound(f"no story {story_id}")
     return story

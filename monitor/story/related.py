@@ -53,12 +53,13 @@ def related_stories(
         .limit(_CANDIDATES)
     ).all()
     threshold = detector.related_threshold(report)
+    candidates = [(other, shared, detector.members(session, other)) for other, shared in rows]
+    anchors = {a for _, _, members in candidates for m in members for a in m.anchors}
+    detector.frequencies.load(session, anchors)  # one look-up for every weight below
     found = []
-    for other_id, shared in rows:
-        members = detector.members(session, other_id)
+    for other_id, shared, members in candidates:
         if not members:
             continue
-        detector.frequencies.load(session, {a for m in members for a in m.anchors})
         score = max(detector.pair_score(report, m) for m in members)
         if score >= threshold:
             found.append(Related(other_id, score, f"{shared} names in common, score {score:.2f}"))

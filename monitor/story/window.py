@@ -12,26 +12,36 @@ wrote since.
 from __future__ import annotations
 
 import math
+import zlib
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import faiss
 import numpy as np
-from datasketch import LeanMinHash, MinHash, MinHashLSH
-from sqlalchemy import func, or_
+from datasketch import LeanMinHash, MinHashLSH
+from sqlalchemy import bindparam, case, func, or_
 from sqlalchemy import select as sa_select
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from monitor.store.models import Item
 from monitor.story.anchors import lead
 from monitor.story.embedding import DIMENSIONS, Vector, from_bytes
 from monitor.story.timing import time_range
-from monitor.textfold import tokens
+from monitor.textfold import folded_words
 
 NUM_PERM = 64
 SHINGLE_WORDS = 3
 SHINGLE_CHARS = 2000
+_LEAD_CHARS = SHINGLE_CHARS + 200  # enough of a text for its lead, title repeated or not
+# Stored signatures must stay comparable across processes and versions: fixed permutations.
+_SEED = 1
+_MERSENNE = np.uint64((1 << 61) - 1)
+_MAX_HASH = np.uint64((1 << 32) - 1)
+_PERM_A, _PERM_B = np.random.default_rng(_SEED).integers(
+    1, _MERSENNE, size=(2, NUM_PERM), dtype=np.uint64
+)
 # Wire copies: the same words, give or take a headline, a byline and a closing line.
 COPY_JACCARD = 0.7
 # Reports held beyond the window serve undated reports; past this many the oldest go.
@@ -39,17 +49,66 @@ MAX_HELD = 250_000
 _HNSW_LINKS = 16
 _HNSW_EF_SEARCH = 64
 _HNSW_EF_CONSTRUCTION = 40
+# One vector at a time is added and searched: OpenMP's thread hand-off cost more than the
+# work (4 ms per add under load), and the other core is the embedding thread's.
+faiss.omp_set_num_threads(1)
+
+
+# What the index holds of a stored report, by id; statements built once.
+_NEWER = (
+    sa_select(
+        col(Item.id),
+        col(Item.story_id),
+        col(Item.published),
+        col(Item.published_kind),
+        col(Item.first_seen),
+        col(Item.url),
+        col(Item.embedding),
+        col(Item.anchors),
+        col(Item.signature),
+        # the text only where a row predates stored signatures
+        case((col(Item.signature).is_(None), col(Item.title))),
+        case((col(Item.signature).is_(None), func.substr(col(Item.text), 1, _LEAD_CHARS))),
+    )
+    .where(col(Item.story_id).is_not(None), col(Item.id) > bindparam("after"))
+    .order_by(col(Item.id))
+)
+# published ± a day; undated and estimated reports by when they were first seen
+_NEWER_IN_WINDOW = _NEWER.where(
+    or_(
+        col(Item.published) >= bindparam("published_from"),
+        col(Item.first_seen) >= bindparam("seen_from"),
+    )
+)
 
 
 def minhash(title: str, text: str) -> LeanMinHash | None:
-    """The MinHash of a report's word shingles, or None for a text too short to compare."""
-    words = [t.folded for t in tokens(lead(title, text, SHINGLE_CHARS))]
+    """The MinHash of a report's word shingles, or None for a text too short to compare.
+
+    Hashing is our own, vectorized, with permutations fixed once: datasketch's ``MinHash``
+    draws its permutations per object and hashes each shingle in Python, which made the
+    signature cost more than the rest of a report's story decision.
+    """
+    words = folded_words(lead(title, text, SHINGLE_CHARS))
     if len(words) < 4 * SHINGLE_WORDS:
         return None
     shingles = {" ".join(words[i : i + SHINGLE_WORDS]) for i in range(len(words) - 2)}
-    signature = MinHash(num_perm=NUM_PERM)
-    signature.update_batch([s.encode() for s in shingles])
-    return LeanMinHash(signature)
+    hashes = np.fromiter(
+        (zlib.crc32(s.encode()) for s in shingles), dtype=np.uint64, count=len(shingles)
+    )
+    # (a·h + b) mod p over every permutation at once; the uint64 product wraps, which keeps
+    # it a fixed, well-mixed function of h
+    permuted = np.bitwise_and((np.outer(hashes, _PERM_A) + _PERM_B) % _MERSENNE, _MAX_HASH)
+    return LeanMinHash(seed=_SEED, hashvalues=permuted.min(axis=0), scheme="legacy")
+
+
+def signature_to_bytes(signature: LeanMinHash) -> bytes:
+    return np.asarray(signature.hashvalues, dtype=np.uint32).tobytes()  # values < 2**32
+
+
+def signature_from_bytes(blob: bytes) -> LeanMinHash:
+    hashvalues = np.frombuffer(blob, dtype=np.uint32).astype(np.uint64)
+    return LeanMinHash(seed=_SEED, hashvalues=hashvalues, scheme="legacy")
 
 
 @dataclass(slots=True)
@@ -99,7 +158,10 @@ class WindowIndex:
         return len(self._held)
 
     def add(self, held: Held) -> None:
+        """Hold a report this process just stored."""
         self.add_many([held])
+        if held.item_id == self._loaded_to + 1:  # nothing stored in between to read back
+            self._loaded_to = held.item_id
 
     def add_many(self, reports: list[Held]) -> None:
         """Hold reports; vectors go into their shard's graph in one batch per shard."""
@@ -162,9 +224,8 @@ class WindowIndex:
                 self._evict(before=lo - self.window)
         if self._from is None:
             return
-        newest = session.exec(select(func.max(Item.id))).one() or 0
-        if newest > self._loaded_to:  # written since, by us or by another worker
-            self._load(session, self._from, None, after_id=self._loaded_to)
+        # written since, by another worker (or ours, when another's came in between)
+        self._load(session, self._from, None, after_id=self._loaded_to)
 
     def _evict(self, before: datetime) -> None:
         """Forget the oldest shards, never one that reaches ``before``, down to MAX_HELD."""
@@ -189,29 +250,19 @@ class WindowIndex:
         after_id: int = 0,
     ) -> None:
         """Stored reports whose latest possible time is in [start, end)."""
-        query = sa_select(
-            col(Item.id),
-            col(Item.story_id),
-            col(Item.published),
-            col(Item.published_kind),
-            col(Item.first_seen),
-            col(Item.url),
-            col(Item.embedding),
-            col(Item.anchors),
-            col(Item.title),
-            func.substr(col(Item.text), 1, SHINGLE_CHARS + 200),
-        ).where(col(Item.story_id).is_not(None), col(Item.id) > after_id)
-        # published ± a day; undated and estimated reports by when they were first seen
-        query = query.where(
-            or_(col(Item.published) >= start - timedelta(days=1), col(Item.first_seen) >= start)
-        )
+        query, values = _NEWER, dict[str, Any](after=after_id)
+        if not after_id:  # (a top-up reads a few rows by id: filtering them here is cheaper)
+            query = _NEWER_IN_WINDOW
+            values |= {"published_from": start - timedelta(days=1), "seen_from": start}
         found = []
-        for row in session.execute(query.order_by(col(Item.id))).all():
-            item_id, story_id, published, kind, first_seen, url, blob, anchors, title, text = row
+        for row in session.connection().execute(query, values).all():
+            item_id, story_id, published, kind, first_seen, url, blob, anchors, stored = row[:9]
             earliest, latest = time_range(published, kind, first_seen, url)
             self._loaded_to = max(self._loaded_to, item_id)
             if latest < start or (end is not None and latest >= end):
                 continue
+            title, text = row[9:]
+            signature = signature_from_bytes(stored) if stored else minhash(title, text or "")
             found.append(
                 Held(
                     item_id,
@@ -220,7 +271,7 @@ class WindowIndex:
                     latest,
                     from_bytes(blob) if blob else None,
                     frozenset(anchors.split()),
-                    minhash(title, text),
+                    signature,
                 )
             )
         self.add_many(found)
