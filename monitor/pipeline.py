@@ -207,8 +207,9 @@ class Pipeline:
             )
             session.add(item)
             story = session.get(Story, item.story_id)
-            assert story is not None
-            self._match(session, story, item, incoming, correction=True)
+            assert story is not None and story.id is not None
+            args = (story.id, story.muted, item.id, incoming, item.first_seen)
+            self._match(session, *args, correction=True)
             session.commit()
         log.info("item %s corrected by its source", item_id)
         return True
@@ -227,40 +228,41 @@ class Pipeline:
             ):
                 return Stats(duplicates=1)
             decision = self.detector.decide(session, report)
-            story = self._story_for(session, decision.story_id, article)
+            story_id, muted = self._story_for(session, decision.story_id, article, now)
             stats.stories = int(decision.story_id is None)
-            assert story.id is not None
-            item = Item(
-                source_id=incoming.source_id,
-                external_id=article.external_id,
-                canonical_url=article.canonical_url,
-                content_hash=article.content_hash,
-                url=article.url,
-                title=article.title,
-                text=article.text,
-                language=article.language,
-                outlet=article.outlet,
-                published=article.published,
-                published_kind=article.published_kind,
-                first_seen=now,
-                story_id=story.id,
-                embedding=to_bytes(vector) if vector is not None else None,
-                signature=signature_to_bytes(report.signature) if report.signature else None,
-                anchors=" ".join(sorted(report.anchors)),
-            )
-            session.add(item)
+            item = {
+                "source_id": incoming.source_id,
+                "external_id": article.external_id,
+                "canonical_url": article.canonical_url,
+                "content_hash": article.content_hash,
+                "url": article.url,
+                "title": article.title,
+                "text": article.text,
+                "language": article.language,
+                "outlet": article.outlet,
+                "published": article.published,
+                "published_kind": article.published_kind,
+                "first_seen": now,
+                "story_id": story_id,
+                "embedding": to_bytes(vector) if vector is not None else None,
+                "signature": signature_to_bytes(report.signature) if report.signature else None,
+                "anchors": " ".join(sorted(report.anchors)),
+            }
+            table = SQLModel.metadata.tables["item"]
             try:
-                session.flush()
+                item_id = (
+                    session.connection()
+                    .execute(table.insert().returning(table.c.id), item)
+                    .scalar_one()
+                )
             except IntegrityError:  # stored since ``prepare`` looked, by us or another worker
                 session.rollback()
                 return Stats(duplicates=1)
-            assert item.id is not None
-            item_id, story_id = item.id, story.id  # plain ints: the rows expire on commit
             upsert_anchors(session, story_id, name_anchors(report.anchors), report.latest)
             if decision.story_id is None:
                 self._link_related(session, story_id, report)
             stats.matches, stats.alerts = self._match(
-                session, story, item, incoming, new_story=decision.story_id is None
+                session, story_id, muted, item_id, incoming, now, new_story=stats.stories > 0
             )
             try:
                 session.commit()
@@ -271,25 +273,39 @@ class Pipeline:
         log.debug("item %s → story %s (%s)", item_id, story_id, decision.reason)
         return stats
 
-    def _story_for(self, session: Session, story_id: int | None, article: Article) -> Story:
+    def _story_for(
+        self, session: Session, story_id: int | None, article: Article, now: datetime
+    ) -> tuple[int, bool]:
+        """The id of the story the report joins, its counters updated, or of a new one; and
+        whether it is muted. Written with plain statements: the ORM's flush cost more than
+        the story decision's SQL altogether."""
+        table, connection = SQLModel.metadata.tables["story"], session.connection()
+        if story_id is None:
+            row = {"first_published": article.published, "last_published": article.published}
+            new_id = connection.execute(
+                table.insert().returning(table.c.id),
+                row
+                | {"title": article.title, "first_seen": now, "updated_at": now}
+                | {"item_count": 1, "muted": False},
+            ).scalar_one()
+            return new_id, False
         # Analyst decisions (issue 8): a report for a merged story joins the one it went into.
         # FOR UPDATE: workers adding reports to one story from different neighbourhoods (no
         # shared name) take turns on its counters instead of losing an update.
-        story = live_story(session, story_id, lock=True) if story_id is not None else None
-        if story is None:
-            story = Story(
-                title=article.title,
-                first_published=article.published,
-                last_published=article.published,
-            )
-        elif article.published is not None:
-            story.first_published = min(filter(None, (story.first_published, article.published)))
-            story.last_published = max(filter(None, (story.last_published, article.published)))
-        story.item_count += 1
-        story.updated_at = utcnow()
-        session.add(story)
-        session.flush()
-        return story
+        story = live_story(session, story_id, lock=True)
+        assert story.id is not None
+        published = [story.first_published, story.last_published, article.published]
+        dates = [d for d in published if d is not None]
+        connection.execute(
+            table.update().where(table.c.id == story.id),
+            {
+                "item_count": story.item_count + 1,
+                "updated_at": now,
+                "first_published": min(dates, default=None),
+                "last_published": max(dates, default=None),
+            },
+        )
+        return story.id, story.muted
 
     def _link_related(self, session: Session, story_id: int, report: Report) -> None:
         for related in related_stories(session, story_id, report, self.detector):
@@ -305,21 +321,22 @@ class Pipeline:
     def _match(
         self,
         session: Session,
-        story: Story,
-        item: Item,
+        story_id: int,
+        muted: bool,
+        item_id: int,
         incoming: Incoming,
+        seen: datetime,
         new_story: bool = False,
         correction: bool = False,
     ) -> tuple[int, int]:
-        assert item.id is not None and story.id is not None
-        item_id, story_id, article = item.id, story.id, incoming.article
+        article = incoming.article
         facts = ReportFacts.of(
             article.language,
             article.published,
-            item.first_seen,
+            seen,
             article.outlet,
             article.url,
-            *self._source_names(session, item.source_id),
+            *self._source_names(session, incoming.source_id),
         )
         matcher = self.matcher  # one version throughout, even if a reload swaps it meanwhile
         hits = matcher.find(article.full_text)
@@ -353,7 +370,7 @@ class Pipeline:
                     )
                 )
         # Analyst decisions (issue 8): a muted story keeps its matches but raises no alerts.
-        if story.muted:
+        if muted:
             return sum(len(m.hits) for m in rule_matches), 0
         alerts = record_alerts(
             session,

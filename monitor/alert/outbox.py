@@ -74,24 +74,27 @@ def record_alerts(
             )
             session.add(alert)
             created.append(alert)
-    session.flush()
+    if created:
+        session.flush()
     return created
 
 
 def follow_story(session: Session, story_id: int, item_id: int) -> int:
     """Queue a follow-up of this item on every alert the story already has (not digests)."""
     alerts = session.exec(
-        select(Alert).where(Alert.story_id == story_id, col(Alert.digest_at).is_(None))
+        select(Alert.id, Alert.state).where(
+            Alert.story_id == story_id, col(Alert.digest_at).is_(None)
+        )
     ).all()
-    for alert in alerts:
-        assert alert.id is not None
-        followed = alert.state in _FOLLOWED
+    for alert_id, state in alerts:
+        assert alert_id is not None
+        followed = state in _FOLLOWED
         session.add(
             AlertUpdate(
-                alert_id=alert.id,
+                alert_id=alert_id,
                 item_id=item_id,
-                state="pending" if followed else alert.state,
-                last_error=None if followed else f"its alert {alert.id} is {alert.state}",
+                state="pending" if followed else state,
+                last_error=None if followed else f"its alert {alert_id} is {state}",
             )
         )
     return len(alerts)

@@ -58,6 +58,11 @@ _STORIES_BY_ANCHOR = (
     .order_by(func.count().desc(), col(StoryAnchor.story_id).desc())
     .limit(_CANDIDATE_STORIES)
 )
+_SAME_TEXT = (
+    sa_select(col(Item.story_id))
+    .where(col(Item.content_hash) == bindparam("hash"), col(Item.story_id).is_not(None))
+    .limit(1)
+)
 _RECENT_STORIES_BY_ANCHOR = _STORIES_BY_ANCHOR.where(col(StoryAnchor.at) >= bindparam("lo"))
 
 
@@ -107,16 +112,7 @@ class StoryDetector:
         self.frequencies = DocumentFrequency()
 
     def decide(self, session: Session, report: Report) -> Decision:
-        copy = (
-            session.connection()
-            .execute(
-                sa_select(col(Item.story_id))
-                .where(col(Item.content_hash) == report.content_hash)
-                .where(col(Item.story_id).is_not(None))
-                .limit(1)
-            )
-            .scalar()
-        )
+        copy = session.connection().execute(_SAME_TEXT, {"hash": report.content_hash}).scalar()
         if copy is not None:
             return Decision(copy, 1.0, "same text as a stored report", "copy")
         self.frequencies.count(session, report.anchors)

@@ -39,8 +39,8 @@ _LEAD_CHARS = SHINGLE_CHARS + 200  # enough of a text for its lead, title repeat
 _SEED = 1
 _MERSENNE = np.uint64((1 << 61) - 1)
 _MAX_HASH = np.uint64((1 << 32) - 1)
-_PERM_A, _PERM_B = np.random.default_rng(_SEED).integers(
-    1, _MERSENNE, size=(2, NUM_PERM), dtype=np.uint64
+_PERM_A, _PERM_B, _MIX = np.random.default_rng(_SEED).integers(
+    1, _MERSENNE, size=(3, NUM_PERM), dtype=np.uint64
 )
 # Wire copies: the same words, give or take a headline, a byline and a closing line.
 COPY_JACCARD = 0.7
@@ -87,18 +87,18 @@ def minhash(title: str, text: str) -> LeanMinHash | None:
 
     Hashing is our own, vectorized, with permutations fixed once: datasketch's ``MinHash``
     draws its permutations per object and hashes each shingle in Python, which made the
-    signature cost more than the rest of a report's story decision.
+    signature cost more than the rest of a report's story decision. Words are hashed once
+    and combined into shingle hashes with array arithmetic.
     """
     words = folded_words(lead(title, text, SHINGLE_CHARS))
     if len(words) < 4 * SHINGLE_WORDS:
         return None
-    shingles = {" ".join(words[i : i + SHINGLE_WORDS]) for i in range(len(words) - 2)}
-    hashes = np.fromiter(
-        (zlib.crc32(s.encode()) for s in shingles), dtype=np.uint64, count=len(shingles)
-    )
-    # (a·h + b) mod p over every permutation at once; the uint64 product wraps, which keeps
-    # it a fixed, well-mixed function of h
-    permuted = np.bitwise_and((np.outer(hashes, _PERM_A) + _PERM_B) % _MERSENNE, _MAX_HASH)
+    hashed = np.fromiter((zlib.crc32(w.encode()) for w in words), np.uint64, len(words))
+    # a shingle's hash from its words' hashes, order-sensitive (products wrap at 64 bits)
+    mixed = hashed[:-2] * _MIX[0] + hashed[1:-1] * _MIX[1] + hashed[2:]
+    shingles = np.unique((mixed ^ (mixed >> np.uint64(32))) & _MAX_HASH)
+    # (a·h + b) mod p over every permutation at once
+    permuted = np.bitwise_and((np.outer(shingles, _PERM_A) + _PERM_B) % _MERSENNE, _MAX_HASH)
     return LeanMinHash(seed=_SEED, hashvalues=permuted.min(axis=0), scheme="legacy")
 
 
