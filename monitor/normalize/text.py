@@ -20,6 +20,7 @@ _BLOCKS = (
     "p div br li dd dt h1 h2 h3 h4 h5 h6 blockquote pre tr table ul ol dl figure figcaption "
     "section article header footer aside hr"
 ).split()
+_SPACES = re.compile(r"\s+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 # A title is a line of several words; "NewsPolitics" above a headline is a breadcrumb.
 _MIN_TITLE_WORDS = 3
@@ -57,6 +58,11 @@ def fragment_text(markup: str) -> str:
         return clean_text(html.unescape(re.sub(r"<[^>]+>", " ", markup)))
     for bad in list(root.iter("script", "style", "noscript")):
         bad.drop_tree()
+    for element in root.iter():  # source line breaks are spaces in HTML (except in <pre>)
+        if element.tag != "pre" and element.text:
+            element.text = _SPACES.sub(" ", element.text)
+        if element.tail:
+            element.tail = _SPACES.sub(" ", element.tail)
     for element in root.iter(*_BLOCKS):
         element.tail = ("\n" if element.tag == "br" else "\n\n") + (element.tail or "")
     return clean_text(root.text_content())
