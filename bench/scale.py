@@ -1,344 +1,405 @@
-"""How the pipeline's cost per item grows with the number of stored items.
+"""Throughput, latency and memory of the whole pipeline, against the number of stored items.
 
-For each store size, a fresh database is bulk-loaded (plain INSERTs, not the pipeline) with
-items spread over time at a steady news rate, each with a story, name anchors and a vector
-(a per-story centroid plus noise, unit length). Then the next N items of a synthetic stream
-go through ``normalize`` and ``Pipeline.ingest``, and their cost is timed.
+For each engine and store size, a fresh database is bulk-loaded by plain INSERTs (not the
+pipeline) with 10k, 100k or 1M items at ``--rate`` a day, each with its story, vector,
+anchors and anchor counts, and an alert already sent on the stories that name a watched
+actor. Then the next ``--stream`` items arrive as feed polls (bench/stream.py has the
+synthetic world: Zipf-popular names, wire copies, rewrites, Cyrillic copies, follow-ups of
+stored stories; RSS 2.0 documents of 1–30 items with HTML bodies of 1,500–4,000 characters).
 
-The stream is built to look like news: many sources; events told by several outlets, with
-near-duplicates (a wire copy lightly edited) and cross-language copies (names written in
-Cyrillic, which the anchors fold back to Latin); follow-ups to stories already stored; item
-lengths of 1,500–4,000 characters. Vectors: by default each report gets its event's
-centroid plus noise, so embedding is EXCLUDED from the timing (the model's own cost is in
-/work/shared/NOTES.md: ~80–270 texts/s on 2 cores); ``--embed`` runs the real model instead,
-for its cost only: the synthetic text is word salad from one vocabulary, which the model
-places close together, so with it nearly every report joins one story.
+Each poll is timed from its bytes in hand: ``parse_feed`` → ``normalize`` of each entry →
+``Pipeline.ingest``, which embeds, detects the story, matches the watchlist and commits the
+alerts to the outbox. So items/s covers the whole pipeline but the network. Polls run back to
+back; an item's latency "fetch to alert" is its poll's processing time (no queueing).
 
-Every (engine, size) runs in its own process, so peak memory is per run.
+Embedding is INCLUDED by default: the real model (use-m3) encodes every report's real text,
+at its real cost, but the vectors the pipeline gets are synthetic (centroid of the report's
+event + noise), because the model would put all the word-salad texts close together and merge
+every story. ``--no-embed`` leaves the model out (synthetic vectors only).
 
-    python bench/scale.py --quick                 # 10k and 100k on SQLite, 500 items
-    python bench/scale.py --sizes 10000,100000,1000000 --stream 5000 --engines sqlite,postgresql
+Workers: SQLite runs one; PostgreSQL (a throwaway server from tests/pg_server.py, or
+``--pg-url``) runs 1, 2 and 4 worker processes on one database, poll i going to worker
+i mod n, all starting together once loaded. A worker's first poll warms it up (the story
+window loads from the database): it is stored but not timed, and its time is shown as
+"start s". Every (engine, workers, size) runs in fresh processes, so peak memory is per
+worker; afterwards the items are counted: each stream item must be stored exactly once.
+
+    python bench/scale.py --quick          # 10k, 100k stored; 500 items; SQLite
+    python bench/scale.py                  # 10k, 100k, 1M; 5,000 items; SQLite, PostgreSQL ×1,2,4
+    python bench/scale.py --sizes 10000 --stream 300 --engines postgresql --workers 1,2
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import random
+import os
 import resource
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
-from sqlalchemy import Engine, insert, text
+from sqlalchemy import Engine, create_engine, insert, text
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from stream import (  # noqa: E402
+    EventVectors,
+    Poll,
+    StoredPast,
+    Stream,
+    World,
+    make_stream,
+    sources,
+    watchlist,
+)
+
 from monitor.config import StorySettings  # noqa: E402
 from monitor.normalize.article import normalize  # noqa: E402
-from monitor.parse.entry import Entry  # noqa: E402
-from monitor.pipeline import Incoming, Pipeline  # noqa: E402
+from monitor.parse.feed import parse_feed  # noqa: E402
+from monitor.pipeline import Incoming, Pipeline, Stats  # noqa: E402
 from monitor.store.database import open_database  # noqa: E402
-from monitor.store.models import Item, Source, Story, StoryAnchor  # noqa: E402
-from monitor.story.anchors import anchors  # noqa: E402
-from monitor.story.embedding import DIMENSIONS, embedding_text, load_embedder  # noqa: E402
+from monitor.store.models import Alert, AnchorStat, Item, Source, Story, StoryAnchor  # noqa: E402
+from monitor.story.embedding import load_embedder  # noqa: E402
 from monitor.watchlist.loader import load_watchlists  # noqa: E402
 
-RATE_PER_DAY = 500  # stored items a day: 10k spans 20 days (> the 7-day window, twice over)
-SOURCES = 2000
-NAMES = 5000
-ITEMS_PER_STORY = 3
-LATIN = "abdefgiklmnoprstuvz"
-CYRILLIC = dict(zip(LATIN, "абдефгиклмнопрстувз", strict=True))
-WORDS = (
-    "the government said on officials reported minister talks border security agreement "
-    "economy prices energy gas oil sanctions parliament vote election court ruling protest "
-    "police army ceasefire negotiations summit delegation statement spokesman according to "
-    "sources familiar with the matter week year month region capital city province"
-).split()
-FILLER = " ".join(WORDS)
-RU_WORDS = "правительство заявил министр переговоры граница безопасность соглашение".split()
+SEED = 7
+TABLES = {
+    "story": Story,
+    "item": Item,
+    "storyanchor": StoryAnchor,
+    "alert": Alert,
+    "anchorstat": AnchorStat,
+}
 
 
-def unit(v: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-    return (v / np.linalg.norm(v, axis=-1, keepdims=True)).astype(np.float32)
-
-
-def near(centroid: npt.NDArray[np.float32], rng: np.random.Generator, noise: float = 0.04):  # type: ignore[no-untyped-def]
-    """A vector about 0.85 cosine from its centroid: how the model places copies of a report."""
-    return unit(centroid + rng.normal(0, noise, DIMENSIONS).astype(np.float32))
-
-
-class World:
-    """Names (Zipf-popular, as real actors are) and their anchors, computed once."""
-
-    def __init__(self, seed: int) -> None:
-        self.random = random.Random(seed)
-        self.rng = np.random.default_rng(seed)
-        syllables = [a + b for a in "bdgklmnprstvz" for b in "aeiou"]
-        self.names = sorted(
-            {
-                "".join(self.random.choice(syllables) for _ in range(3)).capitalize()
-                + self.random.choice(["ov", "ev", "in", "an", "ski", "ur"])
-                for _ in range(NAMES * 2)
-            }
-        )[:NAMES]
-        weights = 1 / np.arange(1, len(self.names) + 1) ** 0.8
-        self.weights = weights / weights.sum()
-        self._anchors: dict[str, set[str]] = {}
-
-    def pick(self, k: int) -> list[str]:
-        idx = self.rng.choice(len(self.names), size=k, replace=False, p=self.weights)
-        return [self.names[i] for i in idx]
-
-    def anchors_of(self, names: list[str]) -> set[str]:
-        found: set[str] = set()
-        for name in names:
-            if name not in self._anchors:
-                self._anchors[name] = anchors("", f"x {name}")
-            found |= self._anchors[name]
-        return found
-
-    def text(self, names: list[str], length: int, cyrillic: bool = False) -> str:
-        words, out, size = (RU_WORDS if cyrillic else WORDS), [], 0
-        while size < length:
-            sentence = [self.random.choice(words) for _ in range(self.random.randint(8, 16))]
-            for _ in range(2):
-                name = self.random.choice(names)
-                if cyrillic:
-                    name = "".join(CYRILLIC.get(c, c) for c in name.lower()).capitalize()
-                sentence.insert(self.random.randint(1, len(sentence)), name)
-            line = " ".join(sentence) + ". "
-            line = line[0].upper() + line[1:]  # str.capitalize() would lowercase the names
-            out.append(line)
-            size += len(line)
-        return "".join(out)
-
-
-Event = tuple[list[str], npt.NDArray[np.float32]]  # names, centroid
-
-
-def bulk_load(engine: Engine, world: World, size: int, start: datetime) -> list[Event]:
-    """``size`` items before ``start`` at RATE_PER_DAY, in stories of ~3; plain INSERTs.
-    Returns the stories of the last two days, for the stream to follow up on."""
-    rng, random_ = world.rng, world.random
+def bulk_load(engine: Engine, past: StoredPast) -> None:
+    """The stored past by plain INSERTs, a few thousand rows a statement."""
     with engine.begin() as connection:
-        connection.execute(
-            insert(Source),
-            [
-                {"id": s + 1, "key": f"https://src{s}.test/feed", "kind": "feed", "name": f"s{s}"}
-                | {"consecutive_failures": 0, "items_seen": 0, "created_at": start}
-                for s in range(SOURCES)
-            ],
-        )
-    stories = size // ITEMS_PER_STORY
-    span = timedelta(days=size / RATE_PER_DAY)
-    item_id, chunk, recent = 0, 2000, []
-    for first in range(0, stories, chunk):
-        story_rows, item_rows, anchor_rows = [], [], []
-        for story_id in range(first + 1, min(stories, first + chunk) + 1):
-            at = start - span * (1 - story_id / stories)
-            names = world.pick(4)
-            story_anchors = sorted(a for a in world.anchors_of(names) if a.startswith("n:"))
-            centroid = unit(rng.normal(0, 1, DIMENSIONS).astype(np.float32))
-            if start - at < timedelta(days=2):
-                recent.append((names, centroid))
-            story_rows.append(
-                {"id": story_id, "title": " ".join(names), "first_published": at}
-                | {"last_published": at, "first_seen": at, "updated_at": at}
-                | {"item_count": ITEMS_PER_STORY}
-            )
-            anchor_rows += [{"story_id": story_id, "anchor": a, "at": at} for a in story_anchors]
-            for _ in range(ITEMS_PER_STORY):
-                item_id += 1
-                item_rows.append(
-                    {
-                        "id": item_id,
-                        "source_id": random_.randint(1, SOURCES),
-                        "external_id": f"bulk-{item_id}",
-                        "canonical_url": f"https://news.test/a/{item_id}",
-                        "content_hash": f"{random_.getrandbits(128):032x}",
-                        "url": f"https://news.test/a/{item_id}",
-                        "title": " ".join(names),
-                        # short: the store's row count is what this measures, not its bytes
-                        "text": f"{' '.join(names)}. {FILLER}",
-                        "language": "en",
-                        "outlet": None,
-                        "published": at,
-                        "published_kind": "source",
-                        "first_seen": at + timedelta(minutes=10),
-                        "story_id": story_id,
-                        "embedding": near(centroid, rng).tobytes(),
-                        "anchors": " ".join(story_anchors),
-                    }
-                )
+        connection.execute(insert(Source), sources(past.start))
+    for rows in past.chunks():
         with engine.begin() as connection:
-            connection.execute(insert(Story), story_rows)
-            connection.execute(insert(Item), item_rows)
-            connection.execute(insert(StoryAnchor), anchor_rows)
-    if engine.dialect.name == "postgresql":  # explicit ids: move the sequences past them
-        with engine.begin() as connection:
+            for table, values in rows.items():  # in foreign-key order
+                if values:
+                    connection.execute(insert(TABLES[table]), values)
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":  # explicit ids: move the sequences past them
             for table in ("source", "story", "item"):
                 connection.execute(
                     text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), max(id)) "
                          f"FROM {table}")
                 )  # fmt: skip
-            connection.execute(text("ANALYZE"))
-    else:
-        with engine.begin() as connection:
-            connection.execute(text("ANALYZE"))
-    return recent
+        connection.execute(text("ANALYZE"))
 
 
-class Precomputed:
-    """Vectors fixed when the stream is made: the model's cost stays out of the timing."""
-
-    name = "precomputed"
-
-    def __init__(self) -> None:
-        self.vectors: dict[str, npt.NDArray[np.float32]] = {}
-
-    def encode(self, texts: list[str]) -> npt.NDArray[np.float32]:
-        return np.stack([self.vectors[t] for t in texts])
-
-
-def stream(
-    world: World, count: int, start: datetime, recent: list[Event], vectors: Precomputed
-) -> list[Entry]:
-    """``count`` reports after ``start``: events told 1–6 times, copies, translations, and
-    one event in six a follow-up to a story stored in the last two days."""
-    rng, random_ = world.rng, world.random
-    entries: list[Entry] = []
-    step = timedelta(days=1) / RATE_PER_DAY
-    n = 0
-    while len(entries) < count:
-        if recent and random_.random() < 1 / 6:
-            names, centroid = random_.choice(recent)
-        else:
-            names = world.pick(random_.randint(3, 6))
-            centroid = unit(rng.normal(0, 1, DIMENSIONS).astype(np.float32))
-        base = world.text(names, random_.randint(1500, 4000))
-        title = " ".join(names[:2]) + " " + " ".join(random_.sample(WORDS, 4))
-        for copy in range(random_.choice([1, 1, 1, 2, 2, 3, 4, 6])):
-            n += 1
-            kind = "original" if copy == 0 else random_.choice(["near", "near", "cyrillic"])
-            body = base
-            if kind == "near":  # a wire copy, lightly edited by another outlet
-                body = base.replace(" said ", " stated ", 1) + world.text(names, 120)
-            elif kind == "cyrillic":
-                body = world.text(names, len(base), cyrillic=True)
-            published = start + step * n + timedelta(minutes=random_.randint(0, 90))
-            entry = Entry(
-                external_id=f"s-{n}",
-                url=f"https://src{random_.randrange(SOURCES)}.test/{n}",
-                title=title,
-                content=body,
-                content_type="text",
-                published=published,
-                language="ru" if kind == "cyrillic" else "en",
-            )
-            entries.append(entry)
-            vectors.vectors[embedding_text(title, body)] = near(centroid, rng)
-    return entries[:count]
-
-
-def one_run(engine_kind: str, url: str, size: int, count: int, embed: bool) -> dict[str, Any]:
-    world = World(seed=7)
-    now = datetime.now(UTC)
-    start = now - timedelta(days=count / RATE_PER_DAY + 1)
+def load(url: str, size: int, folder: Path, count: int, rate: float) -> dict[str, Any]:
+    """Bulk-load the store, then write the stream that follows it and the watchlist."""
+    world = World(SEED)
+    start = datetime.now(UTC) - timedelta(days=count / rate + 1)
     engine = open_database(url)
-    t0 = time.perf_counter()
-    recent = bulk_load(engine, world, size, start)
-    load_s = time.perf_counter() - t0
-    vectors = Precomputed()
-    entries = stream(world, count, start, recent, vectors)
-    t0 = time.perf_counter()
-    incoming = [Incoming(1 + i % SOURCES, normalize(e, UTC, now)) for i, e in enumerate(entries)]
-    normalize_s = time.perf_counter() - t0
-    embedder = load_embedder("use-m3") if embed else vectors
-    pipeline = Pipeline(
-        engine, StorySettings(), load_watchlists(REPO / "watchlists"), embedder, deliver=False
-    )
-    t0 = time.perf_counter()
-    stats = pipeline.ingest(incoming)
-    ingest_s = time.perf_counter() - t0
+    past = StoredPast(world, size, start, rate)
+    began = time.perf_counter()
+    bulk_load(engine, past)
+    load_s = time.perf_counter() - began
     engine.dispose()
+    world.reseed(SEED + 1)  # the same stream whatever the store's size, but its follow-ups
+    stream = make_stream(world, count, start, rate, past.recent)
+    stream.save(folder / "stream.pickle")
+    (folder / "watchlists").mkdir(exist_ok=True)
+    (folder / "watchlists" / "bench.yaml").write_text(watchlist(world))
+    return {"load_s": load_s, "stored": past.items, "stream": stream.items}
+
+
+def process(pipeline: Pipeline, poll: Poll) -> tuple[float, Stats]:
+    """One poll, from its bytes in hand to its alerts committed to the outbox."""
+    began = time.perf_counter()
+    feed = parse_feed(poll.body, poll.url)
+    now = datetime.now(UTC)
+    incoming = [Incoming(poll.source_id, normalize(entry, UTC, now)) for entry in feed.entries]
+    stats = pipeline.ingest(incoming)
+    return time.perf_counter() - began, stats
+
+
+def worker(url: str, folder: Path, index: int, workers: int, embed: bool) -> None:
+    """Warm up on the first poll of this worker's share, say so, wait for the word, time
+    the rest; print one JSON line of results."""
+    stream = Stream.share(folder / "stream.pickle", index, workers)
+    model = load_embedder("use-m3") if embed else None
+    if embed and model is None:
+        raise SystemExit("the use-m3 model did not load: see the warning; or use --no-embed")
+    embedder = EventVectors(stream, model, seed=SEED + index)
+    engine = open_database(url)
+    watchlists = load_watchlists(folder / "watchlists")
+    pipeline = Pipeline(engine, StorySettings(), watchlists, embedder, deliver=False)
+    first, *rest = stream.polls
+    warm_s, _ = process(pipeline, first)
+    print(json.dumps({"ready": True}), flush=True)
+    sys.stdin.readline()
+    began, polls, total = time.time(), [], Stats()
+    for poll in rest:
+        seconds, stats = process(pipeline, poll)
+        polls.append((seconds, poll.items))
+        total.add(stats)
+    result = {"began": began, "ended": time.time(), "warm_s": warm_s, "polls": polls}
+    result |= {"stats": asdict(total), "misses": embedder.misses}
+    result |= {"peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    print(json.dumps(result), flush=True)
+
+
+def run_workers(url: str, folder: Path, workers: int, embed: bool) -> dict[str, Any]:
+    """Start ``workers`` processes, let them all go at once, and sum up their results."""
+    command = [sys.executable, __file__, "--worker", url, str(folder)]
+    logs = [(folder / f"worker-{i}.log").open("w") for i in range(workers)]
+    processes = [
+        subprocess.Popen(
+            [*command, str(i), str(workers), *["--no-embed"] * (not embed)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True,
+        )
+        for i, log in enumerate(logs)
+    ]  # fmt: skip
+    try:
+        for i, process in enumerate(processes):
+            answer(process, folder / f"worker-{i}.log")  # warmed up, ready
+        for process in processes:
+            assert process.stdin is not None
+            process.stdin.write("go\n")
+            process.stdin.flush()
+        results = [answer(p, folder / f"worker-{i}.log") for i, p in enumerate(processes)]
+        for process in processes:
+            process.wait(60)
+    finally:
+        for process, log in zip(processes, logs, strict=True):
+            if process.poll() is None:  # a worker failed: the others wait for the word
+                process.kill()
+                process.wait()
+            log.close()
+    return summary(results)
+
+
+def answer(process: subprocess.Popen[str], log: Path) -> dict[str, Any]:
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    if not line:
+        process.wait()
+        tail = "\n".join(log.read_text().splitlines()[-20:])
+        raise SystemExit(f"a worker failed (exit {process.returncode}):\n{tail}")
+    return json.loads(line)
+
+
+def summary(results: list[dict[str, Any]]) -> dict[str, Any]:
+    seconds = [t for r in results for t, _ in r["polls"]]
+    counts = [n for r in results for _, n in r["polls"]]
+    latencies = np.repeat(seconds, counts) * 1000  # every item waits for its whole poll
+    items = sum(counts)
+    if not items:
+        raise SystemExit("no poll was timed: the stream is too short for this many workers")
+    wall = max(r["ended"] for r in results) - min(r["began"] for r in results)
+    stats = {k: sum(r["stats"][k] for r in results) for k in results[0]["stats"]}
     return {
-        "engine": engine_kind,
-        "stored": size,
-        "items": count,
-        "load_s": round(load_s, 1),
-        "normalize_ms": round(1000 * normalize_s / count, 2),
-        "ingest_ms": round(1000 * ingest_s / count, 2),
-        "items_per_s": round(count / (normalize_s + ingest_s), 1),
-        "new_stories": stats.stories,
-        "alerts": stats.alerts,
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-        "embedding": "use-m3" if embed else "excluded",
+        "items": items,
+        "items_per_s": items / wall,
+        "ms_per_item": 1000 * sum(seconds) / items,
+        "p50_ms": float(np.percentile(latencies, 50)),
+        "p99_ms": float(np.percentile(latencies, 99)),
+        "start_s": max(r["warm_s"] for r in results),
+        "peak_mb": max(r["peak_mb"] for r in results),
+        "stats": stats,
+        "misses": sum(r["misses"] for r in results),
     }
 
 
-def database_url(kind: str, workdir: Path, size: int, pg_url: str | None) -> str:
-    if kind == "sqlite":
-        return f"sqlite:///{workdir / f'scale-{size}.db'}"
-    assert pg_url is not None
-    import psycopg
+class Databases:
+    """A fresh database per run: a SQLite file, or a PostgreSQL database copied from the
+    loaded one (CREATE DATABASE … TEMPLATE), so 1, 2 and 4 workers start from the same store."""
 
-    name = f"scale_{size}_{int(time.time())}"
-    with psycopg.connect(pg_url.replace("+psycopg", ""), autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    return pg_url.rsplit("/", 1)[0] + f"/{name}"
+    def __init__(self, kind: str, folder: Path, pg_url: str | None) -> None:
+        self.kind, self.folder, self.pg_url = kind, folder, pg_url
+
+    def loaded(self, size: int) -> str:
+        if self.kind == "sqlite":
+            return f"sqlite:///{self.folder / f'scale-{size}.db'}"
+        return self._create(f"scale_{size}")
+
+    def for_run(self, loaded: str, workers: int) -> str:
+        if self.kind == "sqlite":
+            return loaded
+        return self._create(f"{database_name(loaded)}_w{workers}", template=database_name(loaded))
+
+    def drop(self, url: str) -> None:
+        if self.kind == "sqlite":
+            Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
+        else:
+            self._admin(f'DROP DATABASE IF EXISTS "{database_name(url)}" WITH (FORCE)')
+
+    def _create(self, database: str, template: str | None = None) -> str:
+        self._admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        copy = f' TEMPLATE "{template}"' if template else ""
+        self._admin(f'CREATE DATABASE "{database}"{copy}')
+        assert self.pg_url is not None
+        return f"{self.pg_url.rsplit('/', 1)[0]}/{database}"
+
+    def _admin(self, statement: str) -> None:
+        import psycopg
+
+        assert self.pg_url is not None
+        with psycopg.connect(self.pg_url.replace("+psycopg", ""), autocommit=True) as connection:
+            connection.execute(statement)
+
+
+def database_name(url: str) -> str:
+    """The database a PostgreSQL URL names."""
+    return url.rsplit("/", 1)[1]
+
+
+def stored_items(url: str) -> int:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return int(connection.execute(text("SELECT count(*) FROM item")).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def subprocess_json(*arguments: str) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, __file__, *arguments], capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"{arguments[0]} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def measure(databases: Databases, size: int, args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Load one store, then run each worker count on a copy of it; print a row per run."""
+    kind = databases.kind
+    folder = databases.folder / f"{kind}-{size}"
+    folder.mkdir(exist_ok=True)
+    loaded = databases.loaded(size)
+    load_args = ["--stream", str(args.stream), "--rate", str(args.rate)]
+    info = subprocess_json("--load", loaded, str(size), str(folder), *load_args)
+    print(f"({kind}: {info['stored']:,} items loaded in {info['load_s']:.0f} s)", file=sys.stderr)
+    rows = []
+    for workers in args.workers if kind == "postgresql" else [1]:
+        url = databases.for_run(loaded, workers)
+        row = run_workers(url, folder, workers, not args.no_embed)
+        row |= {"engine": kind, "workers": workers, "stored": info["stored"]}
+        row |= {"found": stored_items(url), "expected": info["stored"] + info["stream"]}
+        print(line(row), flush=True)
+        rows.append(row)
+        if url != loaded:
+            databases.drop(url)
+    databases.drop(loaded)
+    return rows
+
+
+INCLUDED = "embedding included: use-m3 encodes every report's text; the vectors used are synthetic"
+EXCLUDED = "embedding excluded (--no-embed): synthetic vectors only"
+LEGEND = """
+items: timed items (each worker's first poll warms it up: stored, not timed; "start s" is its
+time). items/s: all workers together. ms/item: worker time per item. p50, p99: from a poll's
+bytes in hand to its alerts committed, per item. stories: new stories. alerts: new alerts
+queued in the outbox (updates to stories alerted before are not counted).
+"""
+HEADER = (
+    f"{'engine':<11}{'workers':>8}{'stored':>11}{'items':>7}{'items/s':>9}{'ms/item':>9}"
+    f"{'p50 ms':>9}{'p99 ms':>9}{'start s':>9}{'peak MB':>9}{'stories':>9}{'alerts':>8}"
+)
+
+
+def line(r: dict[str, Any]) -> str:
+    return (
+        f"{r['engine']:<11}{r['workers']:>8}{r['stored']:>11,}{r['items']:>7}"
+        f"{r['items_per_s']:>9.1f}{r['ms_per_item']:>9.1f}{r['p50_ms']:>9.0f}{r['p99_ms']:>9.0f}"
+        f"{r['start_s']:>9.1f}{r['peak_mb']:>9.0f}{r['stats']['stories']:>9}"
+        f"{r['stats']['alerts']:>8}"
+    )
+
+
+def conclusions(rows: list[dict[str, Any]]) -> None:
+    """Whether every item was stored once, and how the cost per item grows with the store."""
+    print(LEGEND)
+    for r in rows:
+        run = f"{r['engine']} ×{r['workers']} over {r['stored']:,}"
+        if r["found"] != r["expected"]:
+            print(f"WRONG: {run}: {r['found']:,} items stored, {r['expected']:,} expected")
+        elif r["workers"] > 1:
+            print(f"stored once: {run}: {r['found']:,} items = bulk + stream, none twice")
+        stats = r["stats"]
+        if stats["duplicates"] or stats["errors"] or r["misses"]:
+            print(f"note: {run}: {stats['duplicates']} duplicates, {stats['errors']} errors, "
+                  f"{r['misses']} texts with no synthetic vector")  # fmt: skip
+    groups: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    for r in rows:
+        groups.setdefault((r["engine"], r["workers"]), []).append(r)
+    for (engine, workers), group in groups.items():
+        if len(group) > 1:
+            small, *_, large = sorted(group, key=lambda r: r["stored"])
+            ratio = large["ms_per_item"] / small["ms_per_item"]
+            print(f"per-item cost, {engine} ×{workers}: {ratio:.2f}× at {large['stored']:,} stored "
+                  f"vs {small['stored']:,} (issue 7: at most 2×)")  # fmt: skip
+
+
+def arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="10k and 100k, 500 items, SQLite")
+    parser.add_argument("--sizes", default="10000,100000,1000000", help="stored items")
+    parser.add_argument("--stream", type=int, default=5000, help="items to time per run")
+    parser.add_argument("--engines", default="sqlite,postgresql")
+    parser.add_argument("--workers", default="1,2,4", help="PostgreSQL worker processes")
+    parser.add_argument("--no-embed", action="store_true", help="leave the model out")
+    parser.add_argument("--rate", type=float, default=500, help="stored items a day")
+    parser.add_argument("--pg-url", help="a PostgreSQL server to use (default: start one)")
+    hidden = argparse.SUPPRESS
+    parser.add_argument("--load", nargs=3, metavar=("URL", "SIZE", "FOLDER"), help=hidden)
+    parser.add_argument("--worker", nargs=4, metavar=("URL", "FOLDER", "I", "N"), help=hidden)
+    args = parser.parse_args()
+    if args.quick:
+        args.sizes, args.stream, args.engines = "10000,100000", 500, "sqlite"
+    args.workers = [int(n) for n in args.workers.split(",")]
+    return args
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="10k and 100k, 500 items")
-    parser.add_argument("--sizes", default="10000,100000,1000000")
-    parser.add_argument("--stream", type=int, default=5000, help="items timed per size")
-    parser.add_argument("--engines", default="sqlite", help="sqlite,postgresql")
-    parser.add_argument("--pg-url", help="a PostgreSQL server URL (default: start one)")
-    parser.add_argument("--embed", action="store_true", help="include the real model")
-    parser.add_argument("--one", nargs=3, metavar=("ENGINE", "URL", "SIZE"), help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.one:
-        kind, url, size = args.one
-        print(json.dumps(one_run(kind, url, int(size), args.stream, args.embed)))
+    args = arguments()
+    if args.load:
+        url, size, folder = args.load
+        print(json.dumps(load(url, int(size), Path(folder), args.stream, args.rate)))
         return
-    sizes = [10_000, 100_000] if args.quick else [int(s) for s in args.sizes.split(",")]
-    count = 500 if args.quick else args.stream
-    engines = args.engines.split(",")
-    server = None
+    if args.worker:
+        url, folder, index, workers = args.worker
+        worker(url, Path(folder), int(index), int(workers), not args.no_embed)
+        return
+    engines, server = args.engines.split(","), None
     if "postgresql" in engines and not args.pg_url:
-        from tests.pg_server import PostgresServer
+        from tests.pg_server import PostgresServer, Unavailable
 
-        server = PostgresServer.start()
-        args.pg_url = server.url()
-    print(f"{'engine':<11}{'stored':>9}{'items':>7}{'load s':>8}{'norm ms':>9}"
-          f"{'ingest ms':>11}{'items/s':>9}{'stories':>9}{'peak MB':>9}")  # fmt: skip
+        try:
+            server = PostgresServer.start()
+            args.pg_url = server.url()
+        except Unavailable as exc:
+            print(f"PostgreSQL left out: {exc}")
+            engines.remove("postgresql")
+    print(EXCLUDED if args.no_embed else INCLUDED)
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the start")
+    print(HEADER, flush=True)
+    rows = []
     try:
         with tempfile.TemporaryDirectory(prefix="monitor-scale-") as tmp:
             for kind in engines:
-                for size in sizes:
-                    url = database_url(kind, Path(tmp), size, args.pg_url)
-                    command = [sys.executable, __file__, "--stream", str(count)]
-                    command += ["--embed"] * args.embed + ["--one", kind, url, str(size)]
-                    done = subprocess.run(command, capture_output=True, text=True, check=True)
-                    r = json.loads(done.stdout.strip().splitlines()[-1])
-                    print(f"{kind:<11}{size:>9}{count:>7}{r['load_s']:>8}{r['normalize_ms']:>9}"
-                          f"{r['ingest_ms']:>11}{r['items_per_s']:>9}{r['new_stories']:>9}"
-                          f"{r['peak_rss_mb']:>9}", flush=True)  # fmt: skip
-                    Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
+                databases = Databases(kind, Path(tmp), args.pg_url)
+                for size in (int(s) for s in args.sizes.split(",")):
+                    rows += measure(databases, size, args)
     finally:
         if server is not None:
             server.stop()
-    print(f"embedding: {'use-m3, included' if args.embed else 'precomputed, excluded'}")
+    conclusions(rows)
 
 
 if __name__ == "__main__":
