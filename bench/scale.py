@@ -39,6 +39,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -62,12 +64,12 @@ from stream import (  # noqa: E402
 )
 
 from monitor.config import StorySettings  # noqa: E402
-from monitor.normalize.article import normalize  # noqa: E402
+from monitor.normalize.article import normalize_each  # noqa: E402
 from monitor.parse.feed import parse_feed  # noqa: E402
-from monitor.pipeline import Incoming, Pipeline, Stats  # noqa: E402
+from monitor.pipeline import Incoming, Pipeline, Prepared, Stats  # noqa: E402
 from monitor.store.database import open_database  # noqa: E402
 from monitor.store.models import Alert, AnchorStat, Item, Source, Story, StoryAnchor  # noqa: E402
-from monitor.story.embedding import load_embedder  # noqa: E402
+from monitor.story.embedding import ModelProcess, load_embedder  # noqa: E402
 from monitor.watchlist.loader import load_watchlists  # noqa: E402
 
 SEED = 7
@@ -117,40 +119,81 @@ def load(url: str, size: int, folder: Path, count: int, rate: float) -> dict[str
     return {"load_s": load_s, "stored": past.items, "stream": stream.items}
 
 
-def process(pipeline: Pipeline, poll: Poll) -> tuple[float, Stats]:
-    """One poll, from its bytes in hand to its alerts committed to the outbox."""
+Compute = Callable[..., Any]
+
+
+def prepared(pipeline: Pipeline, compute: Compute, poll: Poll) -> tuple[float, Prepared]:
+    """A poll from its bytes in hand to its reports triaged and embedded; parsing and
+    normalizing run where the daemon runs them (``Pipeline.compute``: the model's process)."""
     began = time.perf_counter()
-    feed = parse_feed(poll.body, poll.url)
-    now = datetime.now(UTC)
-    incoming = [Incoming(poll.source_id, normalize(entry, UTC, now)) for entry in feed.entries]
-    stats = pipeline.ingest(incoming)
-    return time.perf_counter() - began, stats
+    feed = compute(parse_feed, poll.body, poll.url)
+    articles = compute(normalize_each, feed.entries, UTC, datetime.now(UTC))
+    incoming = [Incoming(poll.source_id, a) for a in articles if not isinstance(a, str)]
+    return began, pipeline.prepare(incoming)
+
+
+def process(
+    pipeline: Pipeline, compute: Compute, polls: list[Poll]
+) -> tuple[list[tuple[float, int]], Stats]:
+    """Polls as the daemon takes them: the next one is parsed, normalized and embedded (in a
+    thread, the work itself in the model's process) while this one is stored. Returns each
+    poll's seconds from bytes in hand to alerts committed, and its item count."""
+    timed, total = [], Stats()
+    with ThreadPoolExecutor(1, thread_name_prefix="prepare") as preparer:
+        ahead = preparer.submit(prepared, pipeline, compute, polls[0])
+        for poll, following in zip(polls, [*polls[1:], None], strict=True):
+            began, batch = ahead.result()
+            if following is not None:
+                ahead = preparer.submit(prepared, pipeline, compute, following)
+            total.add(pipeline.store(batch))
+            timed.append((time.perf_counter() - began, poll.items))
+    return timed, total
 
 
 def worker(url: str, folder: Path, index: int, workers: int, embed: bool) -> None:
     """Warm up on the first poll of this worker's share, say so, wait for the word, time
     the rest; print one JSON line of results."""
     stream = Stream.share(folder / "stream.pickle", index, workers)
-    model = load_embedder("use-m3") if embed else None
+    model = load_embedder("use-m3", own_process=True) if embed else None
     if embed and model is None:
         raise SystemExit("the use-m3 model did not load: see the warning; or use --no-embed")
     embedder = EventVectors(stream, model, seed=SEED + index)
     engine = open_database(url)
     watchlists = load_watchlists(folder / "watchlists")
     pipeline = Pipeline(engine, StorySettings(), watchlists, embedder, deliver=False)
+    # what Pipeline.compute does with the model's process (the embedder here wraps it)
+    compute = model.run if isinstance(model, ModelProcess) else here
     first, *rest = stream.polls
-    warm_s, _ = process(pipeline, first)
+    warm_began = time.perf_counter()
+    process(pipeline, compute, [first])
+    warm_s = time.perf_counter() - warm_began
     print(json.dumps({"ready": True}), flush=True)
     sys.stdin.readline()
-    began, polls, total = time.time(), [], Stats()
-    for poll in rest:
-        seconds, stats = process(pipeline, poll)
-        polls.append((seconds, poll.items))
-        total.add(stats)
+    began = time.time()
+    polls, total = process(pipeline, compute, rest)
     result = {"began": began, "ended": time.time(), "warm_s": warm_s, "polls": polls}
     result |= {"stats": asdict(total), "misses": embedder.misses}
     result |= {"peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    result |= {"model_peak_mb": sum(peak_kib(pid) for pid in children()) / 1024}
     print(json.dumps(result), flush=True)
+
+
+def here(function: Callable[..., Any], *args: Any) -> Any:
+    return function(*args)
+
+
+def children() -> list[int]:
+    """This process's children (the model's process), from /proc (Linux)."""
+    return [int(pid) for task in Path("/proc/self/task").iterdir()
+            for pid in (task / "children").read_text().split()]  # fmt: skip
+
+
+def peak_kib(pid: int) -> int:
+    """A process's peak resident memory (VmHWM), in KiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
 
 
 def run_workers(url: str, folder: Path, workers: int, embed: bool) -> dict[str, Any]:
@@ -201,15 +244,17 @@ def summary(results: list[dict[str, Any]]) -> dict[str, Any]:
     if not items:
         raise SystemExit("no poll was timed: the stream is too short for this many workers")
     wall = max(r["ended"] for r in results) - min(r["began"] for r in results)
+    worker_seconds = sum(r["ended"] - r["began"] for r in results)
     stats = {k: sum(r["stats"][k] for r in results) for k in results[0]["stats"]}
     return {
         "items": items,
         "items_per_s": items / wall,
-        "ms_per_item": 1000 * sum(seconds) / items,
+        "ms_per_item": 1000 * worker_seconds / items,
         "p50_ms": float(np.percentile(latencies, 50)),
         "p99_ms": float(np.percentile(latencies, 99)),
         "start_s": max(r["warm_s"] for r in results),
         "peak_mb": max(r["peak_mb"] for r in results),
+        "model_peak_mb": max(r["model_peak_mb"] for r in results),
         "stats": stats,
         "misses": sum(r["misses"] for r in results),
     }
@@ -303,13 +348,16 @@ INCLUDED = "embedding included: use-m3 encodes every report's text; the vectors 
 EXCLUDED = "embedding excluded (--no-embed): synthetic vectors only"
 LEGEND = """
 items: timed items (each worker's first poll warms it up: stored, not timed; "start s" is its
-time). items/s: all workers together. ms/item: worker time per item. p50, p99: from a poll's
-bytes in hand to its alerts committed, per item. stories: new stories. alerts: new alerts
+time). items/s: all workers together. ms/item: a worker's wall time per item. p50, p99:
+from a poll's bytes in hand to its alerts committed, per item (polls overlap as in the
+daemon: the next is parsed, normalized and embedded while this one is stored). peak MB: a
+worker process; model MB: its model process. stories: new stories. alerts: new alerts
 queued in the outbox (updates to stories alerted before are not counted).
 """
 HEADER = (
     f"{'engine':<11}{'workers':>8}{'stored':>11}{'items':>7}{'items/s':>9}{'ms/item':>9}"
-    f"{'p50 ms':>9}{'p99 ms':>9}{'start s':>9}{'peak MB':>9}{'stories':>9}{'alerts':>8}"
+    f"{'p50 ms':>9}{'p99 ms':>9}{'start s':>9}{'peak MB':>9}{'model MB':>9}{'stories':>9}"
+    f"{'alerts':>8}"
 )
 
 
@@ -317,7 +365,7 @@ def line(r: dict[str, Any]) -> str:
     return (
         f"{r['engine']:<11}{r['workers']:>8}{r['stored']:>11,}{r['items']:>7}"
         f"{r['items_per_s']:>9.1f}{r['ms_per_item']:>9.1f}{r['p50_ms']:>9.0f}{r['p99_ms']:>9.0f}"
-        f"{r['start_s']:>9.1f}{r['peak_mb']:>9.0f}{r['stats']['stories']:>9}"
+        f"{r['start_s']:>9.1f}{r['peak_mb']:>9.0f}{r['model_peak_mb']:>9.0f}{r['stats']['stories']:>9}"
         f"{r['stats']['alerts']:>8}"
     )
 

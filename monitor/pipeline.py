@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, tuple_
 from sqlalchemy import select as sa_select
@@ -38,7 +38,7 @@ from monitor.store.models import (
 from monitor.store.upsert import dialect_insert, dialect_of
 from monitor.story.decisions import live_story
 from monitor.story.detector import Report, StoryDetector, build_report, name_anchors
-from monitor.story.embedding import Embedder, Vector, embedding_text, to_bytes
+from monitor.story.embedding import Embedder, ModelProcess, Vector, embedding_text, to_bytes
 from monitor.story.related import related_stories
 from monitor.story.window import signature_to_bytes
 from monitor.watchlist.matcher import Matcher, ReportFacts, evaluate
@@ -46,6 +46,7 @@ from monitor.watchlist.schema import Watchlist
 
 log = logging.getLogger(__name__)
 _EMBED_BATCH = 32
+T = TypeVar("T")
 _SOURCE_CACHE_SECONDS = 60
 
 
@@ -114,6 +115,13 @@ class Pipeline:
         self.set_watchlists(watchlists)
         self._sources: dict[int, tuple[str, ...]] = {}
         self._sources_read = time.monotonic()
+
+    def compute(self, function: Callable[..., T], *args: Any) -> T:
+        """Run a pure, CPU-bound stage (parsing, normalizing) beside the story work: in the
+        model's process when it has one (another core, another GIL), else right here."""
+        if isinstance(self.embedder, ModelProcess):
+            return self.embedder.run(function, *args)
+        return function(*args)
 
     def set_watchlists(self, watchlists: list[Watchlist]) -> None:
         """Swap in a new watchlist version; takes effect on the next report."""

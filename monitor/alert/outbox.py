@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from monitor.store.models import Alert, AlertUpdate, utcnow
@@ -40,22 +41,32 @@ def record_alerts(
     console included. ``follow`` False (a correction of a report already followed) queues
     no follow-up: a correction alerts again only through a rule it newly matches.
     """
-    if follow:
-        follow_story(session, story_id, item_id)
+    if not (follow or matches):
+        return []
+    alerts = (
+        session.connection()
+        .execute(
+            sa_select(
+                col(Alert.id),
+                col(Alert.watchlist),
+                col(Alert.rule),
+                col(Alert.channel),
+                col(Alert.state),
+                col(Alert.digest_at),
+            ).where(col(Alert.story_id) == story_id)
+        )
+        .all()
+    )
+    if follow:  # digests gather their stories' reports already
+        follow_story(session, [(a.id, a.state) for a in alerts if a.digest_at is None], item_id)
+    raised = {(a.watchlist, a.rule, a.channel) for a in alerts}
     created = []
     now = utcnow()
     for match in matches:
         for channel in match.rule.channels:
-            exists = session.exec(
-                select(Alert.id).where(
-                    Alert.story_id == story_id,
-                    Alert.watchlist == match.watchlist,
-                    Alert.rule == match.rule.name,
-                    Alert.channel == channel,
-                )
-            ).first()
-            if exists is not None:
+            if (match.watchlist, match.rule.name, channel) in raised:
                 continue
+            raised.add((match.watchlist, match.rule.name, channel))
             digest_at = (
                 window_end(now, DIGEST_WINDOWS[match.rule.digest]) if match.rule.digest else None
             )
@@ -79,13 +90,8 @@ def record_alerts(
     return created
 
 
-def follow_story(session: Session, story_id: int, item_id: int) -> int:
-    """Queue a follow-up of this item on every alert the story already has (not digests)."""
-    alerts = session.exec(
-        select(Alert.id, Alert.state).where(
-            Alert.story_id == story_id, col(Alert.digest_at).is_(None)
-        )
-    ).all()
+def follow_story(session: Session, alerts: list[tuple[int | None, str]], item_id: int) -> None:
+    """Queue a follow-up of this item on each of the story's alerts (id, state) given."""
     for alert_id, state in alerts:
         assert alert_id is not None
         followed = state in _FOLLOWED
@@ -97,7 +103,6 @@ def follow_story(session: Session, story_id: int, item_id: int) -> int:
                 last_error=None if followed else f"its alert {alert_id} is {state}",
             )
         )
-    return len(alerts)
 
 
 class RetryRefused(Exception):

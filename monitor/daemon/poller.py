@@ -30,7 +30,7 @@ from monitor.daemon.health import Outcome, record_poll
 from monitor.daemon.metrics import Metrics, reason_class
 from monitor.fetch.article import ArticleFetcher
 from monitor.fetch.http import ACCEPT_FEED, FetchError, Limits, Response, fetch
-from monitor.normalize.article import normalize
+from monitor.normalize.article import normalize_each
 from monitor.normalize.text import html_title
 from monitor.parse.corpus import parse_any_feed
 from monitor.parse.entry import Entry, ParseError
@@ -121,7 +121,7 @@ class Poller:
             return await self._page(response)
         try:
             return await asyncio.to_thread(
-                parse_any_feed, response.body, response.url, response.headers
+                self.pipeline.compute, parse_any_feed, response.body, response.url, response.headers
             )
         except ParseError as exc:
             announced = feed_links(response.body, response.url)
@@ -151,13 +151,15 @@ class Poller:
             seconds=self.settings.back_after
         )
         horizon = now - timedelta(seconds=self.settings.alert_horizon)
-        incoming = []
         for entry in entries:
             entry.language = entry.language or config.language
-            try:
-                article = await asyncio.to_thread(normalize, entry, self.tz, now)
-            except Exception as exc:  # one bad entry must not stop the feed
-                warnings.append(f"entry {entry.external_id or entry.url}: {exc}")
+        articles = await asyncio.to_thread(
+            self.pipeline.compute, normalize_each, entries, self.tz, now
+        )
+        incoming = []
+        for article in articles:
+            if isinstance(article, str):  # the entry's error
+                warnings.append(article)
                 continue
             old = article.published is not None and article.published < horizon
             incoming.append(Incoming(claim.id, article, alert=not (quiet or old)))

@@ -104,3 +104,16 @@ def normalize(entry: Entry, tz: tzinfo = UTC, now: datetime | None = None) -> Ar
         published_kind=kind,
         content_hash=content_hash(title, text),
     )
+
+
+def normalize_each(entries: list[Entry], tz: tzinfo, now: datetime) -> list[Article | str]:
+    """``normalize`` over a feed's entries in one call (it may cross to another process);
+    an entry that fails gives its error message instead: one bad entry must not stop the
+    feed."""
+    results: list[Article | str] = []
+    for entry in entries:
+        try:
+            results.append(normalize(entry, tz, now))
+        except Exception as exc:
+            results.append(f"entry {entry.external_id or entry.url}: {exc}")
+    return results

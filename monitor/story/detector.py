@@ -43,7 +43,7 @@ __all__ = ["Decision", "Report", "StoryDetector", "build_report", "name_anchors"
 log = logging.getLogger(__name__)
 
 _NEIGHBOURS = 20  # nearest vectors per shard
-_CANDIDATE_STORIES = 20  # per index
+_CANDIDATE_STORIES = 10  # per index
 _REPORTS_PER_STORY = 20  # the most recent ones in the window
 _QUERY_ANCHORS = 16  # the rarest shared names of a report are enough to find its story
 # A name in more reports than this ("Trump", "Berlin") finds nothing specific; capping it

@@ -12,10 +12,11 @@ import multiprocessing
 import os
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -23,6 +24,7 @@ import numpy.typing as npt
 from monitor.story.anchors import lead
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 Vector = npt.NDArray[np.float32]
 DIMENSIONS = 512
@@ -115,12 +117,17 @@ class ModelProcess:
         return pool
 
     def encode(self, texts: list[str]) -> npt.NDArray[np.float32]:
+        return self.run(_encode, texts)
+
+    def run(self, function: Callable[..., T], *args: Any) -> T:
+        """``function(*args)`` in the model's process: for other pure, CPU-bound stages too
+        (parsing, normalizing), which then leave this process's GIL to the story work."""
         try:
-            return self._pool.submit(_encode, texts).result()
+            return self._pool.submit(function, *args).result()
         except BrokenProcessPool:  # killed (out of memory?): start another, once
-            log.warning("story detection: the model process died; starting another")
+            log.warning("the model's process died; starting another")
             self._pool = self._start()
-            return self._pool.submit(_encode, texts).result()
+            return self._pool.submit(function, *args).result()
 
 
 _model: UniversalSentenceEncoder | None = None

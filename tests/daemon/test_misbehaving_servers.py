@@ -6,7 +6,7 @@ import asyncio
 from datetime import timedelta
 
 from aiohttp import web
-from conftest import START, Clock, DaemonFactory, Entry, FeedServer, rss, source
+from daemon_support import START, Clock, DaemonFactory, Entry, FeedServer, rss, source
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 

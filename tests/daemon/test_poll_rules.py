@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from aiohttp import web
-from conftest import START, Clock, DaemonFactory, Entry, FeedServer, source
+from daemon_support import START, Clock, DaemonFactory, Entry, FeedServer, source
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 

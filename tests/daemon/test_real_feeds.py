@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from aiohttp import web
-from conftest import DaemonFactory, FeedServer, source
+from daemon_support import DaemonFactory, FeedServer, source
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 

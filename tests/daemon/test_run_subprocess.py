@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from conftest import Entry, FeedServer
+from daemon_support import Entry, FeedServer
 
 REPO = Path(__file__).resolve().parents[2]
 COUP = Entry("b", "Coup plot in Baku", "Moscow warned of a coup planned by Ramiz Mehdiyev.")

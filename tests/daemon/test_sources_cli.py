@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from aiohttp import web
-from conftest import Entry, FeedServer
+from daemon_support import Entry, FeedServer
 from typer.testing import CliRunner
 
 from monitor.cli import app

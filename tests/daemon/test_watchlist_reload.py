@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import Clock, Entry, FeedServer, settings_for_tests, source
+from daemon_support import Clock, Entry, FeedServer, settings_for_tests, source
 from rich.console import Console
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select

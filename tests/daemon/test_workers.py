@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from conftest import Entry, FeedServer, rss
+from daemon_support import Entry, FeedServer, rss
 from sqlalchemy import Engine, text
 from sqlmodel import Session
 
