@@ -134,13 +134,12 @@ class Pipeline:
         """Store, cluster, match and queue alerts for reports, in publication order.
 
         The next batch is prepared (triaged, embedded) in a background thread while this one
-        is stored: the model's matrix products release the GIL, so the model and the story,
-        match and storage work share the cores instead of taking turns.
+        is stored; with the model in its own process (``ModelProcess``) the two use two cores.
         """
         stats = Stats(read=len(incoming))
         ordered = sorted(incoming, key=publication_order)
         batches = [ordered[i : i + _EMBED_BATCH] for i in range(0, len(ordered), _EMBED_BATCH)]
-        with ThreadPoolExecutor(1, thread_name_prefix="embed") as pool:
+        with ThreadPoolExecutor(1, thread_name_prefix="prepare") as pool:
             ahead = pool.submit(self.prepare, batches[0]) if batches else None
             for following in [*batches[1:], None]:
                 assert ahead is not None
@@ -238,31 +237,11 @@ class Pipeline:
             decision = self.detector.decide(session, report)
             story_id, muted = self._story_for(session, decision.story_id, article, now)
             stats.stories = int(decision.story_id is None)
-            item = {
-                "source_id": incoming.source_id,
-                "external_id": article.external_id,
-                "canonical_url": article.canonical_url,
-                "content_hash": article.content_hash,
-                "url": article.url,
-                "title": article.title,
-                "text": article.text,
-                "language": article.language,
-                "outlet": article.outlet,
-                "published": article.published,
-                "published_kind": article.published_kind,
-                "first_seen": now,
-                "story_id": story_id,
-                "embedding": to_bytes(vector) if vector is not None else None,
-                "signature": signature_to_bytes(report.signature) if report.signature else None,
-                "anchors": " ".join(sorted(report.anchors)),
-            }
+            row = _item_row(incoming, report, vector, story_id, now)
             table = SQLModel.metadata.tables["item"]
             try:
-                item_id = (
-                    session.connection()
-                    .execute(table.insert().returning(table.c.id), item)
-                    .scalar_one()
-                )
+                insert = table.insert().returning(table.c.id)
+                item_id = session.connection().execute(insert, row).scalar_one()
             except IntegrityError:  # stored since ``prepare`` looked, by us or another worker
                 session.rollback()
                 return Stats(duplicates=1)
@@ -403,6 +382,30 @@ class Pipeline:
             names = (source.name, source.key, source.url) if source else ()
             self._sources[source_id] = tuple(n for n in names if n)
         return self._sources[source_id]
+
+
+def _item_row(
+    incoming: Incoming, report: Report, vector: Vector | None, story_id: int, now: datetime
+) -> dict[str, Any]:
+    article = incoming.article
+    return {
+        "source_id": incoming.source_id,
+        "external_id": article.external_id,
+        "canonical_url": article.canonical_url,
+        "content_hash": article.content_hash,
+        "url": article.url,
+        "title": article.title,
+        "text": article.text,
+        "language": article.language,
+        "outlet": article.outlet,
+        "published": article.published,
+        "published_kind": article.published_kind,
+        "first_seen": now,
+        "story_id": story_id,
+        "embedding": to_bytes(vector) if vector is not None else None,
+        "signature": signature_to_bytes(report.signature) if report.signature else None,
+        "anchors": " ".join(sorted(report.anchors)),
+    }
 
 
 def neighbourhood(report: Report) -> list[str]:

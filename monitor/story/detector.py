@@ -188,7 +188,7 @@ class StoryDetector:
                 if len(found) >= _CANDIDATE_STORIES:
                     break
                 found.setdefault(held.story_id)
-        names = self._rarest_names(report.anchors)
+        names = self.rarest_names(report.anchors)
         if names:
             query = _STORIES_BY_ANCHOR if lo is None else _RECENT_STORIES_BY_ANCHOR
             rows = session.connection().execute(query, {"names": names, "lo": lo})
@@ -196,7 +196,9 @@ class StoryDetector:
                 found.setdefault(story_id)
         return list(found)
 
-    def _rarest_names(self, found: frozenset[str]) -> list[str]:
+    def rarest_names(self, found: frozenset[str]) -> list[str]:
+        """The report's names that can find a story: shared with others, yet not so common
+        ("Trump", "Berlin") that they find everything; rarest first."""
         names = name_anchors(found)
         common = _COMMON_DOCS
         # the report itself is already counted: a name only it has finds nothing

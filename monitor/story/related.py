@@ -15,7 +15,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from monitor.store.models import StoryAnchor
-from monitor.story.detector import Report, StoryDetector, name_anchors
+from monitor.story.detector import Report, StoryDetector
 
 _CANDIDATES = 30
 _MAX_LINKS = 5
@@ -34,8 +34,10 @@ def related_stories(
     session: Session, story_id: int, report: Report, detector: StoryDetector
 ) -> list[Related]:
     """Earlier stories sharing names with the report, best first."""
-    names = sorted(name_anchors(report.anchors))
-    if not names:
+    # Names as rare as story candidates are: a name in hundreds of reports ("Berlin") relates
+    # nothing, and its postings over ``related_days`` grow with the store.
+    names = detector.rarest_names(report.anchors)
+    if len(names) < MIN_SHARED_NAMES:
         return []
     until: datetime = report.latest
     since = (report.earliest or report.latest) - timedelta(days=detector.settings.related_days)
