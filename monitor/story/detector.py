@@ -123,9 +123,9 @@ class StoryDetector:
             return wire
         threshold = self.same_threshold(report)
         best = Decision(None, 0.0, "no story in the window", "new")
+        stories = self.members(session, self._candidate_stories(session, report, lo))
         candidates = {
-            story_id: self.window_members(session, report, story_id)
-            for story_id in self._candidate_stories(session, report, lo)
+            story_id: self.window_members(report, members) for story_id, members in stories.items()
         }
         # one look-up for every anchor weight the scores below need
         self.frequencies.load(
@@ -205,11 +205,10 @@ class StoryDetector:
         rare = [a for a in names if 2 <= self.frequencies.frequency(a) <= common]
         return sorted(rare, key=lambda a: (self.frequencies.frequency(a), a))[:_QUERY_ANCHORS]
 
-    def window_members(self, session: Session, report: Report, story_id: int) -> list[Held]:
-        """The story's latest reports whose dates come within the window of the report's."""
-        members = [
-            m for m in self.members(session, story_id) if gap(report.span, m.span) <= self.window
-        ][-_REPORTS_PER_STORY:]
+    def window_members(self, report: Report, members: list[Held]) -> list[Held]:
+        """A story's latest reports whose dates come within the window of the report's."""
+        members = [m for m in members if gap(report.span, m.span) <= self.window]
+        members = members[-_REPORTS_PER_STORY:]
         if report.vector is not None:
             members = [m for m in members if m.vector is not None] or members
         return members
@@ -231,30 +230,37 @@ class StoryDetector:
             cosine -= self.settings.disjoint_penalty
         return cosine + self.settings.anchor_weight * overlap
 
-    def members(self, session: Session, story_id: int) -> list[Held]:
-        """A story's reports: from the window index, else (older stories) from the database."""
-        held = self.index.members(story_id)
-        if held:
-            return held
-        rows = session.execute(
+    def members(self, session: Session, story_ids: list[int]) -> dict[int, list[Held]]:
+        """Stories' latest reports: from the window index, else (older stories) from the
+        database, in one query for all of them."""
+        found = {story_id: self.index.members(story_id) for story_id in story_ids}
+        missing = [story_id for story_id, held in found.items() if not held]
+        if not missing:
+            return found
+        rank = func.row_number().over(partition_by=col(Item.story_id), order_by=col(Item.id).desc())
+        ranked = (
             sa_select(
                 col(Item.id),
+                col(Item.story_id),
                 col(Item.published),
                 col(Item.published_kind),
                 col(Item.first_seen),
                 col(Item.url),
                 col(Item.embedding),
                 col(Item.anchors),
+                rank.label("rank"),
             )
-            .where(col(Item.story_id) == story_id)
-            .order_by(col(Item.id).desc())
-            .limit(_REPORTS_PER_STORY)
-        ).all()
-        members = []
-        for item_id, published, kind, first_seen, url, blob, found in reversed(rows):
+            .where(col(Item.story_id).in_(missing))
+            .subquery()
+        )
+        rows = session.connection().execute(
+            sa_select(ranked)
+            .where(ranked.c.rank <= _REPORTS_PER_STORY)
+            .order_by(ranked.c.story_id, ranked.c.id)
+        )
+        for item_id, story_id, published, kind, first_seen, url, blob, keys, _ in rows:
             earliest, latest = time_range(published, kind, first_seen, url)
             vector = from_bytes(blob) if blob else None
-            members.append(
-                Held(item_id, story_id, earliest, latest, vector, frozenset(found.split()), None)
-            )
-        return members
+            held = Held(item_id, story_id, earliest, latest, vector, frozenset(keys.split()), None)
+            found[story_id].append(held)
+        return found

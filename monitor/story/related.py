@@ -55,7 +55,8 @@ def related_stories(
         .limit(_CANDIDATES)
     ).all()
     threshold = detector.related_threshold(report)
-    candidates = [(other, shared, detector.members(session, other)) for other, shared in rows]
+    stories = detector.members(session, [other for other, _ in rows])
+    candidates = [(other, shared, stories[other]) for other, shared in rows]
     anchors = {a for _, _, members in candidates for m in members for a in m.anchors}
     detector.frequencies.load(session, anchors)  # one look-up for every weight below
     found = []
