@@ -34,9 +34,16 @@ from monitor.story.anchors import (
     anchors,
     name_anchors,
 )
-from monitor.story.embedding import Vector, from_bytes
+from monitor.story.embedding import Vector
 from monitor.story.timing import gap, time_range
-from monitor.story.window import COPY_JACCARD, Held, WindowIndex, minhash
+from monitor.story.window import (
+    COPY_JACCARD,
+    HELD_COLUMNS,
+    Held,
+    WindowIndex,
+    held_from_row,
+    minhash,
+)
 
 __all__ = ["Decision", "Report", "StoryDetector", "build_report", "name_anchors"]
 
@@ -240,14 +247,7 @@ class StoryDetector:
         rank = func.row_number().over(partition_by=col(Item.story_id), order_by=col(Item.id).desc())
         ranked = (
             sa_select(
-                col(Item.id),
-                col(Item.story_id),
-                col(Item.published),
-                col(Item.published_kind),
-                col(Item.first_seen),
-                col(Item.url),
-                col(Item.embedding),
-                col(Item.anchors),
+                *HELD_COLUMNS,
                 rank.label("rank"),
             )
             .where(col(Item.story_id).in_(missing))
@@ -258,9 +258,7 @@ class StoryDetector:
             .where(ranked.c.rank <= _REPORTS_PER_STORY)
             .order_by(ranked.c.story_id, ranked.c.id)
         )
-        for item_id, story_id, published, kind, first_seen, url, blob, keys, _ in rows:
-            earliest, latest = time_range(published, kind, first_seen, url)
-            vector = from_bytes(blob) if blob else None
-            held = Held(item_id, story_id, earliest, latest, vector, frozenset(keys.split()), None)
-            found[story_id].append(held)
+        for row in rows:
+            held = held_from_row(row)
+            found[held.story_id].append(held)
         return found

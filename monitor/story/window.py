@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import zlib
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -50,21 +51,25 @@ _HNSW_LINKS = 16
 _HNSW_EF_SEARCH = 64
 _HNSW_EF_CONSTRUCTION = 40
 # One vector at a time is added and searched: OpenMP's thread hand-off cost more than the
-# work (4 ms per add under load), and the other core is the embedding thread's.
+# work (4 ms per add under load), and the other core is the model process's.
 faiss.omp_set_num_threads(1)
 
 
+# What a Held is made of, in ``held_from_row``'s order.
+HELD_COLUMNS = (
+    col(Item.id),
+    col(Item.story_id),
+    col(Item.published),
+    col(Item.published_kind),
+    col(Item.first_seen),
+    col(Item.url),
+    col(Item.embedding),
+    col(Item.anchors),
+)
 # What the index holds of a stored report, by id; statements built once.
 _NEWER = (
     sa_select(
-        col(Item.id),
-        col(Item.story_id),
-        col(Item.published),
-        col(Item.published_kind),
-        col(Item.first_seen),
-        col(Item.url),
-        col(Item.embedding),
-        col(Item.anchors),
+        *HELD_COLUMNS,
         col(Item.signature),
         # the text only where a row predates stored signatures
         case((col(Item.signature).is_(None), col(Item.title))),
@@ -126,6 +131,14 @@ class Held:
     @property
     def span(self) -> tuple[datetime | None, datetime]:
         return self.earliest, self.latest
+
+
+def held_from_row(row: Sequence[Any]) -> Held:
+    """A Held, without its signature, from a row that starts with HELD_COLUMNS."""
+    item_id, story_id, published, kind, first_seen, url, blob, anchors = row[: len(HELD_COLUMNS)]
+    earliest, latest = time_range(published, kind, first_seen, url)
+    vector = from_bytes(blob) if blob else None
+    return Held(item_id, story_id, earliest, latest, vector, frozenset(anchors.split()), None)
 
 
 class _Shard:
@@ -256,22 +269,11 @@ class WindowIndex:
             values |= {"published_from": start - timedelta(days=1), "seen_from": start}
         found = []
         for row in session.connection().execute(query, values).all():
-            item_id, story_id, published, kind, first_seen, url, blob, anchors, stored = row[:9]
-            earliest, latest = time_range(published, kind, first_seen, url)
-            self._loaded_to = max(self._loaded_to, item_id)
-            if latest < start or (end is not None and latest >= end):
+            held = held_from_row(row)
+            self._loaded_to = max(self._loaded_to, held.item_id)
+            if held.latest < start or (end is not None and held.latest >= end):
                 continue
-            title, text = row[9:]
-            signature = signature_from_bytes(stored) if stored else minhash(title, text or "")
-            found.append(
-                Held(
-                    item_id,
-                    story_id,
-                    earliest,
-                    latest,
-                    from_bytes(blob) if blob else None,
-                    frozenset(anchors.split()),
-                    signature,
-                )
-            )
+            stored, title, text = row[len(HELD_COLUMNS) :]
+            held.signature = signature_from_bytes(stored) if stored else minhash(title, text or "")
+            found.append(held)
         self.add_many(found)
