@@ -22,7 +22,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from monitor.store.models import AnchorStat
 from monitor.store.upsert import dialect_insert, dialect_of
-from monitor.textfold import anchor_key, tokens
+from monitor.textfold import anchor_key, words
 
 # The headline and lead name the event; later paragraphs drift into background.
 ANCHOR_CHARS = 1000
@@ -67,13 +67,12 @@ def _is_name(word: str) -> bool:
 
 def anchors(title: str, text: str) -> set[str]:
     """Names (``n:``) and numbers of two or more digits (``d:``) in the headline and lead."""
-    words = tokens(lead(title, text, ANCHOR_CHARS))
+    written = words(lead(title, text, ANCHOR_CHARS))
     # "Magnitude" in a headline or at a sentence start is no name if the text also has it
     # in lower case.
-    lower = {t.surface for t in words if t.surface[0].islower()}
+    lower = {word for word in written if word[0].islower()}
     found: set[str] = set()
-    for token in words:
-        word = token.surface
+    for word in written:
         if word[0].isdigit():
             digits = _NON_DIGIT.sub("", word)
             if len(digits) >= 2:

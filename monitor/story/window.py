@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import faiss
@@ -30,7 +31,7 @@ from monitor.store.models import Item
 from monitor.story.anchors import lead
 from monitor.story.embedding import DIMENSIONS, Vector, from_bytes
 from monitor.story.timing import time_range
-from monitor.textfold import folded_words
+from monitor.textfold import fold_word, words
 
 NUM_PERM = 64
 SHINGLE_WORDS = 3
@@ -95,16 +96,22 @@ def minhash(title: str, text: str) -> LeanMinHash | None:
     signature cost more than the rest of a report's story decision. Words are hashed once
     and combined into shingle hashes with array arithmetic.
     """
-    words = folded_words(lead(title, text, SHINGLE_CHARS))
-    if len(words) < 4 * SHINGLE_WORDS:
+    written = words(lead(title, text, SHINGLE_CHARS))
+    if len(written) < 4 * SHINGLE_WORDS:
         return None
-    hashed = np.fromiter((zlib.crc32(w.encode()) for w in words), np.uint64, len(words))
+    hashed = np.fromiter(map(_word_hash, written), np.uint64, len(written))
     # a shingle's hash from its words' hashes, order-sensitive (products wrap at 64 bits)
     mixed = hashed[:-2] * _MIX[0] + hashed[1:-1] * _MIX[1] + hashed[2:]
     shingles = np.unique((mixed ^ (mixed >> np.uint64(32))) & _MAX_HASH)
     # (a·h + b) mod p over every permutation at once
     permuted = np.bitwise_and((np.outer(shingles, _PERM_A) + _PERM_B) % _MERSENNE, _MAX_HASH)
     return LeanMinHash(seed=_SEED, hashvalues=permuted.min(axis=0), scheme="legacy")
+
+
+@lru_cache(maxsize=65536)
+def _word_hash(word: str) -> int:
+    """A written word's hash, by its folded form (news repeats its words: remembered)."""
+    return zlib.crc32(fold_word(word).encode())
 
 
 def signature_to_bytes(signature: LeanMinHash) -> bytes:
