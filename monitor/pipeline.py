@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, Table
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, select
@@ -32,16 +32,15 @@ from monitor.store.models import (
     Source,
     Story,
     StoryAnchor,
-    StoryLink,
     utcnow,
 )
 from monitor.store.upsert import dialect_insert, dialect_of
-from monitor.story.decisions import live_story
+from monitor.story.decisions import live_story_row
 from monitor.story.detector import Report, StoryDetector, build_report, name_anchors
 from monitor.story.embedding import Embedder, ModelProcess, Vector, embedding_text, to_bytes
 from monitor.story.related import related_stories
 from monitor.story.window import signature_to_bytes
-from monitor.watchlist.matcher import Matcher, ReportFacts, evaluate
+from monitor.watchlist.matcher import Hit, Matcher, ReportFacts, evaluate
 from monitor.watchlist.schema import Watchlist
 
 log = logging.getLogger(__name__)
@@ -238,7 +237,7 @@ class Pipeline:
             story_id, muted = self._story_for(session, decision.story_id, article, now)
             stats.stories = int(decision.story_id is None)
             row = _item_row(incoming, report, vector, story_id, now)
-            table = SQLModel.metadata.tables["item"]
+            table = _table("item")
             try:
                 insert = table.insert().returning(table.c.id)
                 item_id = session.connection().execute(insert, row).scalar_one()
@@ -266,7 +265,7 @@ class Pipeline:
         """The id of the story the report joins, its counters updated, or of a new one; and
         whether it is muted. Written with plain statements: the ORM's flush cost more than
         the story decision's SQL altogether."""
-        table, connection = SQLModel.metadata.tables["story"], session.connection()
+        table, connection = _table("story"), session.connection()
         if story_id is None:
             row = {"first_published": article.published, "last_published": article.published}
             new_id = connection.execute(
@@ -279,8 +278,7 @@ class Pipeline:
         # Analyst decisions (issue 8): a report for a merged story joins the one it went into.
         # FOR UPDATE: workers adding reports to one story from different neighbourhoods (no
         # shared name) take turns on its counters instead of losing an update.
-        story = live_story(session, story_id, lock=True)
-        assert story.id is not None
+        story = live_story_row(session, story_id, lock=True)
         published = [story.first_published, story.last_published, article.published]
         dates = [d for d in published if d is not None]
         connection.execute(
@@ -295,15 +293,12 @@ class Pipeline:
         return story.id, story.muted
 
     def _link_related(self, session: Session, story_id: int, report: Report) -> None:
-        for related in related_stories(session, story_id, report, self.detector):
-            session.add(
-                StoryLink(
-                    story_id=story_id,
-                    related_id=related.story_id,
-                    score=related.score,
-                    reason=related.reason,
-                )
-            )
+        rows = [
+            {"story_id": story_id, "related_id": r.story_id, "score": r.score, "reason": r.reason}
+            for r in related_stories(session, story_id, report, self.detector)
+        ]
+        if rows:
+            session.connection().execute(_table("storylink").insert(), rows)
 
     def _match(
         self,
@@ -334,28 +329,16 @@ class Pipeline:
                 (m.watchlist, m.rule, m.kind, m.name, m.span_start)
                 for m in session.exec(select(Match).where(Match.item_id == item_id)).all()
             }
+        rows, now = [], utcnow()
         for rule_match in rule_matches:
             for hit in rule_match.hits:
                 key = (hit.watchlist, rule_match.rule.name, hit.kind, hit.name, hit.start)
                 if key in known:
                     continue
                 known.add(key)
-                session.add(
-                    Match(
-                        story_id=story_id,
-                        item_id=item_id,
-                        watchlist=hit.watchlist,
-                        rule=rule_match.rule.name,
-                        kind=hit.kind,
-                        name=hit.name,
-                        term=hit.term,
-                        method=hit.method,
-                        score=hit.score,
-                        span_start=hit.start,
-                        span_end=hit.end,
-                        snippet=hit.snippet,
-                    )
-                )
+                rows.append(_match_row(story_id, item_id, rule_match.rule.name, hit, now))
+        if rows:
+            session.connection().execute(_table("match").insert(), rows)
         # Analyst decisions (issue 8): a muted story keeps its matches but raises no alerts.
         if muted:
             return sum(len(m.hits) for m in rule_matches), 0
@@ -382,6 +365,24 @@ class Pipeline:
             names = (source.name, source.key, source.url) if source else ()
             self._sources[source_id] = tuple(n for n in names if n)
         return self._sources[source_id]
+
+
+def _match_row(story_id: int, item_id: int, rule: str, hit: Hit, now: datetime) -> dict[str, Any]:
+    return {
+        "story_id": story_id,
+        "item_id": item_id,
+        "watchlist": hit.watchlist,
+        "rule": rule,
+        "kind": hit.kind,
+        "name": hit.name,
+        "term": hit.term,
+        "method": hit.method,
+        "score": hit.score,
+        "span_start": hit.start,
+        "span_end": hit.end,
+        "snippet": hit.snippet,
+        "created": now,
+    }
 
 
 def _item_row(
@@ -475,9 +476,13 @@ def upsert_anchors(session: Session, story_id: int, anchors: set[str], at: datet
         session.connection().execute(_anchor_upsert(dialect_of(session)), rows)
 
 
+def _table(name: str) -> Table:
+    return SQLModel.metadata.tables[name]
+
+
 @cache
 def _anchor_upsert(dialect: str) -> Any:
-    statement = dialect_insert(dialect)(SQLModel.metadata.tables["storyanchor"])
+    statement = dialect_insert(dialect)(_table("storyanchor"))
     return statement.on_conflict_do_update(
         index_elements=["story_id", "anchor"],
         set_={"at": statement.excluded.at},

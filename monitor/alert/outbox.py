@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import select as sa_select
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from monitor.store.models import Alert, AlertUpdate, utcnow
 from monitor.watchlist.matcher import RuleMatch
@@ -91,18 +91,25 @@ def record_alerts(
 
 
 def follow_story(session: Session, alerts: list[tuple[int | None, str]], item_id: int) -> None:
-    """Queue a follow-up of this item on each of the story's alerts (id, state) given."""
+    """Queue a follow-up of this item on each of the story's alerts (id, state) given.
+
+    Plain rows, not ORM objects: every report joining an alerted story comes here."""
+    now, rows = utcnow(), []
     for alert_id, state in alerts:
         assert alert_id is not None
         followed = state in _FOLLOWED
-        session.add(
-            AlertUpdate(
-                alert_id=alert_id,
-                item_id=item_id,
-                state="pending" if followed else state,
-                last_error=None if followed else f"its alert {alert_id} is {state}",
-            )
+        rows.append(
+            {
+                "alert_id": alert_id,
+                "item_id": item_id,
+                "state": "pending" if followed else state,
+                "attempts": 0,
+                "last_error": None if followed else f"its alert {alert_id} is {state}",
+                "created": now,
+            }
         )
+    if rows:
+        session.connection().execute(SQLModel.metadata.tables["alertupdate"].insert(), rows)
 
 
 class RetryRefused(Exception):

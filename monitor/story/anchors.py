@@ -18,7 +18,9 @@ from collections.abc import Iterable
 from functools import cache, lru_cache
 from typing import Any
 
-from sqlmodel import Session, SQLModel, col, select
+from sqlalchemy import bindparam
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, SQLModel, col
 
 from monitor.store.models import AnchorStat
 from monitor.store.upsert import dialect_insert, dialect_of
@@ -144,13 +146,8 @@ class DocumentFrequency:
         missing = sorted({k for k in keys if k not in self._counts})
         for start in range(0, len(missing), 500):
             chunk = missing[start : start + 500]
-            rows = dict(
-                session.exec(
-                    select(AnchorStat.anchor, AnchorStat.docs).where(
-                        col(AnchorStat.anchor).in_(chunk)
-                    )
-                ).all()
-            )
+            found = session.connection().execute(_COUNTS, {"anchors": chunk})
+            rows: dict[str, int] = {anchor: docs for anchor, docs in found}
             for key in chunk:
                 self._counts[key] = rows.get(key, 0)
         self.docs = self._counts.get(_DOCS_KEY, self.docs)
@@ -184,6 +181,11 @@ def anchor_similarity(a: frozenset[str], b: frozenset[str], df: DocumentFrequenc
     if mass_a <= 0 or mass_b <= 0:
         return 0.0
     return min(1.0, sum(df.idf(x) for x in shared(a, b)) / math.sqrt(mass_a * mass_b))
+
+
+_COUNTS = sa_select(col(AnchorStat.anchor), col(AnchorStat.docs)).where(
+    col(AnchorStat.anchor).in_(bindparam("anchors", expanding=True))
+)
 
 
 def _increment(session: Session, keys: list[str]) -> None:

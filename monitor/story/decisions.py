@@ -9,8 +9,10 @@ merged story joins the story it was merged into, and a split report's copies fol
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, update
+from sqlalchemy import Row, bindparam, delete, update
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from monitor.store.models import (
@@ -37,14 +39,34 @@ class NotFound(DecisionError):
 
 def live_story(session: Session, story_id: int, lock: bool = False) -> Story:
     """The story an id stands for now, following merges; ``lock``: FOR UPDATE (PostgreSQL)."""
-    story = session.get(Story, story_id, with_for_update=lock)
-    seen = set()
-    while story is not None and story.merged_into is not None and story.id not in seen:
-        seen.add(story.id)
-        story = session.get(Story, story.merged_into, with_for_update=lock)
-    if story is None:
-        raise NotFound(f"no story {story_id}")
+    story = session.get(Story, live_story_row(session, story_id, lock).id, with_for_update=lock)
+    assert story is not None
     return story
+
+
+def live_story_row(session: Session, story_id: int, lock: bool = False) -> Row[*tuple[Any, ...]]:
+    """``live_story`` as a plain row of what the pipeline updates, for its hot path: the
+    ORM's identity map cost more than the look-up itself."""
+    query = _STORY_ROW.with_for_update() if lock else _STORY_ROW
+    connection = session.connection()
+    row = connection.execute(query, {"id": story_id}).first()
+    seen = set()
+    while row is not None and row.merged_into is not None and row.id not in seen:
+        seen.add(row.id)
+        row = connection.execute(query, {"id": row.merged_into}).first()
+    if row is None:
+        raise NotFound(f"no story {story_id}")
+    return row
+
+
+_STORY_ROW = sa_select(
+    col(Story.id),
+    col(Story.merged_into),
+    col(Story.muted),
+    col(Story.item_count),
+    col(Story.first_published),
+    col(Story.last_published),
+).where(col(Story.id) == bindparam("id"))
 
 
 def mute(session: Session, story_id: int, muted: bool = True, actor: str = "") -> Story:
