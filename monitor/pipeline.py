@@ -24,7 +24,7 @@ from sqlmodel import Session, SQLModel, col, select
 from monitor.alert.outbox import record_alerts
 from monitor.config import StorySettings
 from monitor.normalize.article import Article
-from monitor.store.locks import lock_keys
+from monitor.store.locks import begin_write, lock_keys
 from monitor.store.models import (
     Item,
     ItemVersion,
@@ -163,15 +163,58 @@ class Pipeline:
         return Prepared(fresh, self._embed([one.article for one in fresh]), known)
 
     def store(self, prepared: Prepared) -> Stats:
-        """Corrections of stored reports, then each new report in its own transaction."""
+        """Corrections of stored reports, then the new ones, each all or nothing."""
         stats = Stats()
         for one, item_id in prepared.known:
             if self._correct(item_id, one):
                 stats.corrections += 1
             else:
                 stats.duplicates += 1
-        for one, vector in zip(prepared.fresh, prepared.vectors, strict=True):
-            stats.add(self._store(one, vector))
+        fresh = list(zip(prepared.fresh, prepared.vectors, strict=True))
+        if self.engine.dialect.name == "sqlite":
+            stats.add(self._store_together(fresh))
+        else:
+            for one, vector in fresh:
+                stats.add(self._store_alone(one, vector))
+        return stats
+
+    def _store_alone(self, incoming: Incoming, vector: Vector | None) -> Stats:
+        """One report, one transaction (PostgreSQL): other workers wait on its neighbourhood's
+        locks only while this one report is decided."""
+        with Session(self.engine) as session:
+            try:
+                stats, stored = self._store(session, incoming, vector)
+                session.commit()
+            except IntegrityError:  # stored since ``prepare`` looked, by another worker
+                session.rollback()
+                return Stats(duplicates=1)
+        if stored:
+            self.detector.remember(*stored)
+        return stats
+
+    def _store_together(self, fresh: list[tuple[Incoming, Vector | None]]) -> Stats:
+        """A batch in one transaction, each report in a savepoint of its own (SQLite). One
+        process writes at a time anyway, and a commit cost as much as a report's story
+        decision. Each report is held in the window as soon as it is written, so the next
+        one in the batch can join its story; if the batch fails, the window, holding reports
+        that were never committed, is dropped and loads again."""
+        stats = Stats()
+        with Session(self.engine) as session:
+            try:
+                begin_write(session)
+                for incoming, vector in fresh:
+                    try:
+                        with session.begin_nested():
+                            report_stats, stored = self._store(session, incoming, vector)
+                    except IntegrityError:  # stored since ``prepare`` looked
+                        report_stats, stored = Stats(duplicates=1), None
+                    if stored:
+                        self.detector.remember(*stored)
+                    stats.add(report_stats)
+                session.commit()
+            except BaseException:
+                self.detector = StoryDetector(self.story_settings)
+                raise
         return stats
 
     def _embed(self, articles: list[Article]) -> list[Vector | None]:
@@ -220,44 +263,37 @@ class Pipeline:
         log.info("item %s corrected by its source", item_id)
         return True
 
-    def _store(self, incoming: Incoming, vector: Vector | None) -> Stats:
-        """One report, one transaction, its story decision serialized with its neighbours'."""
+    def _store(
+        self, session: Session, incoming: Incoming, vector: Vector | None
+    ) -> tuple[Stats, tuple[int, int, Report] | None]:
+        """One report's writes, its story decision serialized with its neighbours'; the
+        caller commits. Returns what to hold in the window once written (None: a duplicate);
+        raises IntegrityError when the report turns out to be stored already."""
         article, now = incoming.article, utcnow()
         stats = Stats(new=1)
         report = build_report(article, vector, now)
-        with Session(self.engine) as session:
-            lock_keys(session, neighbourhood(report))
-            # Stored since ``prepare`` looked? The unique source id and canonical URL catch it
-            # at the insert below; only a report with neither needs looking up again.
-            if not (article.external_id or article.canonical_url) and any(
-                existing_items(session, [incoming])
-            ):
-                return Stats(duplicates=1)
-            decision = self.detector.decide(session, report)
-            story_id, muted = self._story_for(session, decision.story_id, article, now)
-            stats.stories = int(decision.story_id is None)
-            row = _item_row(incoming, report, vector, story_id, now)
-            table = _table("item")
-            try:
-                insert = table.insert().returning(table.c.id)
-                item_id = session.connection().execute(insert, row).scalar_one()
-            except IntegrityError:  # stored since ``prepare`` looked, by us or another worker
-                session.rollback()
-                return Stats(duplicates=1)
-            upsert_anchors(session, story_id, name_anchors(report.anchors), report.latest)
-            if decision.story_id is None:
-                self._link_related(session, story_id, report)
-            stats.matches, stats.alerts = self._match(
-                session, story_id, muted, item_id, incoming, now, new_story=stats.stories > 0
-            )
-            try:
-                session.commit()
-            except IntegrityError:  # another worker stored the same report first
-                session.rollback()
-                return Stats(duplicates=1)
-            self.detector.remember(item_id, story_id, report)
+        lock_keys(session, neighbourhood(report))
+        # Stored since ``prepare`` looked? The unique source id and canonical URL catch it at
+        # the insert below; only a report with neither needs looking up again.
+        if not (article.external_id or article.canonical_url) and any(
+            existing_items(session, [incoming])
+        ):
+            return Stats(duplicates=1), None
+        decision = self.detector.decide(session, report)
+        story_id, muted = self._story_for(session, decision.story_id, article, now)
+        stats.stories = int(decision.story_id is None)
+        table = _table("item")
+        row = _item_row(incoming, report, vector, story_id, now)
+        inserted = session.connection().execute(table.insert().returning(table.c.id), row)
+        item_id = inserted.scalar_one()
+        upsert_anchors(session, story_id, name_anchors(report.anchors), report.latest)
+        if decision.story_id is None:
+            self._link_related(session, story_id, report)
+        stats.matches, stats.alerts = self._match(
+            session, story_id, muted, item_id, incoming, now, new_story=stats.stories > 0
+        )
         log.debug("item %s → story %s (%s)", item_id, story_id, decision.reason)
-        return stats
+        return stats, (item_id, story_id, report)
 
     def _story_for(
         self, session: Session, story_id: int | None, article: Article, now: datetime
