@@ -36,7 +36,14 @@ from monitor.store.models import (
 )
 from monitor.store.upsert import dialect_insert, dialect_of
 from monitor.story.decisions import live_story_row
-from monitor.story.detector import Report, StoryDetector, build_report, name_anchors
+from monitor.story.detector import (
+    Fingerprint,
+    Report,
+    StoryDetector,
+    build_report,
+    fingerprints,
+    name_anchors,
+)
 from monitor.story.embedding import Embedder, ModelProcess, Vector, embedding_text, to_bytes
 from monitor.story.related import related_stories
 from monitor.story.window import signature_to_bytes
@@ -84,11 +91,12 @@ class Incoming:
 
 @dataclass(slots=True)
 class Prepared:
-    """A batch ready to store: new reports with their vectors, and the ids of those already
-    stored (a duplicate, or a correction when the text changed)."""
+    """A batch ready to store: new reports with their vectors and fingerprints, and the ids
+    of those already stored (a duplicate, or a correction when the text changed)."""
 
     fresh: list[Incoming]
     vectors: list[Vector | None]
+    fingerprints: list[Fingerprint]
     known: list[tuple[Incoming, int]]
 
 
@@ -160,30 +168,35 @@ class Pipeline:
                     fresh.append(one)
                 else:
                     known.append((one, item_id))
-        return Prepared(fresh, self._embed([one.article for one in fresh]), known)
+        articles = [one.article for one in fresh]
+        # fingerprints where the model runs: the other core, while this one stores
+        marks = self.compute(fingerprints, articles) if articles else []
+        return Prepared(fresh, self._embed(articles), marks, known)
 
     def store(self, prepared: Prepared) -> Stats:
         """Corrections of stored reports, then the new ones, each all or nothing."""
         stats = Stats()
-        for one, item_id in prepared.known:
-            if self._correct(item_id, one):
+        for incoming, item_id in prepared.known:
+            if self._correct(item_id, incoming):
                 stats.corrections += 1
             else:
                 stats.duplicates += 1
-        fresh = list(zip(prepared.fresh, prepared.vectors, strict=True))
+        fresh = list(zip(prepared.fresh, prepared.vectors, prepared.fingerprints, strict=True))
         if self.engine.dialect.name == "sqlite":
             stats.add(self._store_together(fresh))
         else:
-            for one, vector in fresh:
-                stats.add(self._store_alone(one, vector))
+            for one in fresh:
+                stats.add(self._store_alone(*one))
         return stats
 
-    def _store_alone(self, incoming: Incoming, vector: Vector | None) -> Stats:
+    def _store_alone(
+        self, incoming: Incoming, vector: Vector | None, fingerprint: Fingerprint
+    ) -> Stats:
         """One report, one transaction (PostgreSQL): other workers wait on its neighbourhood's
         locks only while this one report is decided."""
         with Session(self.engine) as session:
             try:
-                stats, stored = self._store(session, incoming, vector)
+                stats, stored = self._store(session, incoming, vector, fingerprint)
                 session.commit()
             except IntegrityError:  # stored since ``prepare`` looked, by another worker
                 session.rollback()
@@ -192,7 +205,7 @@ class Pipeline:
             self.detector.remember(*stored)
         return stats
 
-    def _store_together(self, fresh: list[tuple[Incoming, Vector | None]]) -> Stats:
+    def _store_together(self, fresh: list[tuple[Incoming, Vector | None, Fingerprint]]) -> Stats:
         """A batch in one transaction, each report in a savepoint of its own (SQLite). One
         process writes at a time anyway, and a commit cost as much as a report's story
         decision. Each report is held in the window as soon as it is written, so the next
@@ -202,10 +215,10 @@ class Pipeline:
         with Session(self.engine) as session:
             try:
                 begin_write(session)
-                for incoming, vector in fresh:
+                for one in fresh:
                     try:
                         with session.begin_nested():
-                            report_stats, stored = self._store(session, incoming, vector)
+                            report_stats, stored = self._store(session, *one)
                     except IntegrityError:  # stored since ``prepare`` looked
                         report_stats, stored = Stats(duplicates=1), None
                     if stored:
@@ -264,14 +277,18 @@ class Pipeline:
         return True
 
     def _store(
-        self, session: Session, incoming: Incoming, vector: Vector | None
+        self,
+        session: Session,
+        incoming: Incoming,
+        vector: Vector | None,
+        fingerprint: Fingerprint,
     ) -> tuple[Stats, tuple[int, int, Report] | None]:
         """One report's writes, its story decision serialized with its neighbours'; the
         caller commits. Returns what to hold in the window once written (None: a duplicate);
         raises IntegrityError when the report turns out to be stored already."""
         article, now = incoming.article, utcnow()
         stats = Stats(new=1)
-        report = build_report(article, vector, now)
+        report = build_report(article, vector, fingerprint, now)
         lock_keys(session, neighbourhood(report))
         # Stored since ``prepare`` looked? The unique source id and canonical URL catch it at
         # the insert below; only a report with neither needs looking up again.

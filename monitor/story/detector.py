@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from datasketch import LeanMinHash
 from sqlalchemy import bindparam, func
@@ -43,9 +44,19 @@ from monitor.story.window import (
     WindowIndex,
     held_from_row,
     minhash,
+    signature_from_bytes,
+    signature_to_bytes,
 )
 
-__all__ = ["Decision", "Report", "StoryDetector", "build_report", "name_anchors"]
+__all__ = [
+    "Decision",
+    "Fingerprint",
+    "Report",
+    "StoryDetector",
+    "build_report",
+    "fingerprints",
+    "name_anchors",
+]
 
 log = logging.getLogger(__name__)
 
@@ -97,17 +108,42 @@ class Decision:
     method: str = field(default="score")  # copy, wire, score, new
 
 
-def build_report(article: Article, vector: Vector | None, first_seen: datetime) -> Report:
+class Fingerprint(NamedTuple):
+    """What story detection reads in a report's words: its names and numbers, and the
+    MinHash signature of its shingles (as bytes). Words only, no database: the pipeline
+    computes it beside the embedding, in the model's process."""
+
+    anchors: frozenset[str]
+    signature: bytes | None
+
+
+def fingerprints(articles: list[Article]) -> list[Fingerprint]:
+    found = []
+    for article in articles:
+        signature = minhash(article.title, article.text)
+        found.append(
+            Fingerprint(
+                frozenset(anchors(article.title, article.text)),
+                signature_to_bytes(signature) if signature is not None else None,
+            )
+        )
+    return found
+
+
+def build_report(
+    article: Article, vector: Vector | None, fingerprint: Fingerprint, first_seen: datetime
+) -> Report:
     earliest, latest = time_range(
         article.published, article.published_kind, first_seen, article.url
     )
+    signature = fingerprint.signature
     return Report(
         article.content_hash,
         earliest,
         latest,
         vector,
-        frozenset(anchors(article.title, article.text)),
-        minhash(article.title, article.text),
+        fingerprint.anchors,
+        signature_from_bytes(signature) if signature is not None else None,
     )
 
 

