@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, Table
+from sqlalchemy import Engine, Table, bindparam, case, or_
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, select
@@ -299,10 +299,8 @@ class Pipeline:
         decision = self.detector.decide(session, report)
         story_id, muted = self._story_for(session, decision.story_id, article, now)
         stats.stories = int(decision.story_id is None)
-        table = _table("item")
         row = _item_row(incoming, report, vector, story_id, now)
-        inserted = session.connection().execute(table.insert().returning(table.c.id), row)
-        item_id = inserted.scalar_one()
+        item_id = session.connection().execute(_NEW_ITEM, row).scalar_one()
         upsert_anchors(session, story_id, name_anchors(report.anchors), report.latest)
         if decision.story_id is None:
             self._link_related(session, story_id, report)
@@ -318,32 +316,25 @@ class Pipeline:
         """The id of the story the report joins, its counters updated, or of a new one; and
         whether it is muted. Written with plain statements: the ORM's flush cost more than
         the story decision's SQL altogether."""
-        table, connection = _table("story"), session.connection()
+        connection = session.connection()
         if story_id is None:
             row = {"first_published": article.published, "last_published": article.published}
             new_id = connection.execute(
-                table.insert().returning(table.c.id),
+                _NEW_STORY,
                 row
                 | {"title": article.title, "first_seen": now, "updated_at": now}
                 | {"item_count": 1, "muted": False},
             ).scalar_one()
             return new_id, False
-        # Analyst decisions (issue 8): a report for a merged story joins the one it went into.
-        # FOR UPDATE: workers adding reports to one story from different neighbourhoods (no
-        # shared name) take turns on its counters instead of losing an update.
-        story = live_story_row(session, story_id, lock=True)
-        published = [story.first_published, story.last_published, article.published]
-        dates = [d for d in published if d is not None]
-        connection.execute(
-            table.update().where(table.c.id == story.id),
-            {
-                "item_count": story.item_count + 1,
-                "updated_at": now,
-                "first_published": min(dates, default=None),
-                "last_published": max(dates, default=None),
-            },
-        )
-        return story.id, story.muted
+        # One UPDATE reads and writes the counters: workers adding reports to one story from
+        # different neighbourhoods (no shared name) take turns on its row, losing no update.
+        join = _JOIN_STORY if article.published is None else _JOIN_STORY_DATED
+        values = {"now": now, "published": article.published}
+        joined = connection.execute(join, values | {"story": story_id}).first()
+        if joined is None:  # merged (issue 8): the report joins the story it went into
+            live = live_story_row(session, story_id, lock=True)
+            joined = connection.execute(join, values | {"story": live.id}).one()
+        return joined.id, joined.muted
 
     def _link_related(self, session: Session, story_id: int, report: Report) -> None:
         rows = [
@@ -531,6 +522,35 @@ def upsert_anchors(session: Session, story_id: int, anchors: set[str], at: datet
 
 def _table(name: str) -> Table:
     return SQLModel.metadata.tables[name]
+
+
+_STORY = _table("story")
+_NEW_STORY = _STORY.insert().returning(_STORY.c.id)
+_JOIN_STORY = (
+    _STORY.update()
+    .where(_STORY.c.id == bindparam("story"), _STORY.c.merged_into.is_(None))
+    .values(item_count=_STORY.c.item_count + 1, updated_at=bindparam("now"))
+    .returning(_STORY.c.id, _STORY.c.muted)
+)
+_published = bindparam("published", type_=_STORY.c.first_published.type)
+_JOIN_STORY_DATED = _JOIN_STORY.values(
+    first_published=case(
+        (
+            or_(_STORY.c.first_published.is_(None), _STORY.c.first_published > _published),
+            _published,
+        ),
+        else_=_STORY.c.first_published,
+    ),
+    last_published=case(
+        (
+            or_(_STORY.c.last_published.is_(None), _STORY.c.last_published < _published),
+            _published,
+        ),
+        else_=_STORY.c.last_published,
+    ),
+)
+_ITEM = _table("item")
+_NEW_ITEM = _ITEM.insert().returning(_ITEM.c.id)
 
 
 @cache

@@ -55,3 +55,17 @@ def test_a_failed_batch_stores_nothing_and_its_reports_leave_the_window(
     with Session(pipeline.engine) as session:
         stories = {s.id for s in session.exec(select(Story)).all()}
         assert {i.story_id for i in session.exec(select(Item)).all()} <= stories
+
+
+def test_a_story_spans_its_reports_publication_dates(pipeline: Pipeline, seeds_dir: Path) -> None:
+    corpus = prepare(pipeline.engine, list(read_path(seeds_dir)), zone("UTC"))
+    pipeline.ingest(list(reversed(corpus.incoming)))
+    with Session(pipeline.engine) as session:
+        for story in session.exec(select(Story)).all():
+            dates = [
+                i.published
+                for i in session.exec(select(Item).where(Item.story_id == story.id)).all()
+                if i.published is not None
+            ]
+            assert (story.first_published, story.last_published) == (min(dates), max(dates))
+            assert story.item_count == len(dates)

@@ -12,6 +12,7 @@ wrote since.
 from __future__ import annotations
 
 import math
+import weakref
 import zlib
 from collections import defaultdict
 from collections.abc import Sequence
@@ -25,6 +26,7 @@ import numpy as np
 from datasketch import LeanMinHash, MinHashLSH
 from sqlalchemy import bindparam, case, func, or_
 from sqlalchemy import select as sa_select
+from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, col
 
 from monitor.store.models import Item
@@ -173,6 +175,7 @@ class WindowIndex:
         self._lsh = MinHashLSH(threshold=COPY_JACCARD, num_perm=NUM_PERM)
         self._from: datetime | None = None  # every stored report with latest ≥ this is held
         self._loaded_to = 0  # the newest item id a load from the database has seen
+        self._topped_up: weakref.ref[SessionTransaction] | None = None  # in this transaction
 
     def __len__(self) -> int:
         return len(self._held)
@@ -244,8 +247,13 @@ class WindowIndex:
                 self._evict(before=lo - self.window)
         if self._from is None:
             return
-        # written since, by another worker (or ours, when another's came in between)
-        self._load(session, self._from, None, after_id=self._loaded_to)
+        # Written since, by another worker (or ours, when another's came in between): looked
+        # up once a transaction. A PostgreSQL transaction decides one report; a SQLite batch
+        # holds the database's write lock from its start, so no one else writes meanwhile.
+        transaction = session.get_transaction()
+        if self._topped_up is None or self._topped_up() is not transaction:
+            self._load(session, self._from, None, after_id=self._loaded_to)
+            self._topped_up = weakref.ref(transaction) if transaction else None
 
     def _evict(self, before: datetime) -> None:
         """Forget the oldest shards, never one that reaches ``before``, down to MAX_HELD."""
