@@ -72,7 +72,7 @@ from monitor.parse.feed import parse_feed  # noqa: E402
 from monitor.pipeline import Incoming, Pipeline, Stats  # noqa: E402
 from monitor.store.database import open_database  # noqa: E402
 from monitor.store.models import Alert, AnchorStat, Item, Source, Story, StoryAnchor  # noqa: E402
-from monitor.story.embedding import ModelProcess, load_embedder  # noqa: E402
+from monitor.story.embedding import load_embedder  # noqa: E402
 from monitor.watchlist.loader import load_watchlists  # noqa: E402
 
 SEED = 7
@@ -180,8 +180,7 @@ def worker(url: str, folder: Path, index: int, workers: int, embed: bool) -> Non
     engine = open_database(url)
     watchlists = load_watchlists(folder / "watchlists")
     pipeline = Pipeline(engine, StorySettings(), watchlists, embedder, deliver=False)
-    # what Pipeline.compute does with the model's process (the embedder here wraps it)
-    compute = model.run if isinstance(model, ModelProcess) else here
+    compute = pipeline.compute  # the model's process, as in the daemon
     first, *rest = stream.polls
     warm_began = time.perf_counter()
     process(pipeline, compute, [first])
@@ -195,10 +194,6 @@ def worker(url: str, folder: Path, index: int, workers: int, embed: bool) -> Non
     result |= {"peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
     result |= {"model_peak_mb": sum(peak_kib(pid) for pid in children()) / 1024}
     print(json.dumps(result), flush=True)
-
-
-def here(function: Callable[..., Any], *args: Any) -> Any:
-    return function(*args)
 
 
 def children() -> list[int]:

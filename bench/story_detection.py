@@ -56,7 +56,7 @@ def load(size: int, folder: Path) -> tuple[StoryDetector, Session, np.random.Gen
         session.add(Source(id=1, key="bench", kind="file", name="bench"))
         session.flush()
         stories = size // PER_STORY
-        session.bulk_insert_mappings(  # type: ignore[arg-type]
+        session.bulk_insert_mappings(
             Story, [{"id": s + 1, "title": "t", "item_count": PER_STORY} for s in range(stories)]
         )
         items, postings = [], {}
@@ -86,11 +86,11 @@ def load(size: int, folder: Path) -> tuple[StoryDetector, Session, np.random.Gen
                 Held(i + 1, story, at - timedelta(days=1), at + timedelta(days=1), vectors[i],
                      frozenset(found), None)
             )  # fmt: skip
-        session.bulk_insert_mappings(Item, items)  # type: ignore[arg-type]
-        session.bulk_insert_mappings(  # type: ignore[arg-type]
+        session.bulk_insert_mappings(Item, items)
+        session.bulk_insert_mappings(
             StoryAnchor, [{"story_id": s, "anchor": a, "at": t} for (s, a), t in postings.items()]
         )
-        session.bulk_insert_mappings(  # type: ignore[arg-type]
+        session.bulk_insert_mappings(
             AnchorStat, [{"anchor": a, "docs": n} for a, n in counts.items()]
         )
         session.commit()
@@ -111,7 +111,7 @@ def bench(size: int, queries: int, folder: Path) -> float:
         at = START + timedelta(days=WINDOW_DAYS / 2)
         report = Report(
             f"q{q}", at - timedelta(days=1), at + timedelta(days=1), unit(rng, 1)[0],
-            report_anchors(rng, story),
+            frozenset(report_anchors(rng, story)),
         )  # fmt: skip
         started = time.perf_counter()
         detector.decide(session, report)

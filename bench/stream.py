@@ -27,22 +27,24 @@ import html
 import pickle
 import random
 from collections import Counter, deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import format_datetime
 from itertools import cycle, islice
 from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
 from monitor.config import StorySettings
 from monitor.story.anchors import anchors
-from monitor.story.embedding import DIMENSIONS
+from monitor.story.embedding import DIMENSIONS, ModelProcess
 from monitor.story.window import minhash, signature_to_bytes
+
+T = TypeVar("T")
 
 Vector = npt.NDArray[np.float32]
 Rows = dict[str, list[dict[str, Any]]]  # table name → rows to insert
@@ -516,6 +518,12 @@ class EventVectors:
         self.titles, self.centroids = stream.titles, stream.centroids
         self.rng = np.random.default_rng(seed)
         self.misses = 0  # texts whose title the stream does not know: unrelated vectors
+
+    def run(self, function: Callable[..., T], *args: Any) -> T:
+        """The model's process runs the pipeline's other CPU-bound stages (``OwnProcess``)."""
+        if isinstance(self.model, ModelProcess):
+            return self.model.run(function, *args)
+        return function(*args)
 
     def encode(self, texts: list[str]) -> Vector:
         if self.model is not None:

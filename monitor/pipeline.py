@@ -44,7 +44,7 @@ from monitor.story.detector import (
     fingerprints,
     name_anchors,
 )
-from monitor.story.embedding import Embedder, ModelProcess, Vector, embedding_text, to_bytes
+from monitor.story.embedding import Embedder, OwnProcess, Vector, embedding_text, to_bytes
 from monitor.story.related import related_stories
 from monitor.story.window import signature_to_bytes
 from monitor.watchlist.matcher import Hit, Matcher, ReportFacts, evaluate
@@ -126,7 +126,7 @@ class Pipeline:
     def compute(self, function: Callable[..., T], *args: Any) -> T:
         """Run a pure, CPU-bound stage (parsing, normalizing) beside the story work: in the
         model's process when it has one (another core, another GIL), else right here."""
-        if isinstance(self.embedder, ModelProcess):
+        if isinstance(self.embedder, OwnProcess):
             return self.embedder.run(function, *args)
         return function(*args)
 

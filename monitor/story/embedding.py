@@ -17,7 +17,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -40,6 +40,14 @@ class Embedder(Protocol):
     def encode(self, texts: list[str]) -> npt.NDArray[np.float32]:
         """Unit vectors, one row per text."""
         ...
+
+
+@runtime_checkable
+class OwnProcess(Protocol):
+    """An embedder whose model runs in a process of its own (``ModelProcess``), where the
+    pipeline runs its other CPU-bound stages too."""
+
+    def run(self, function: Callable[..., T], *args: Any) -> T: ...
 
 
 class UniversalSentenceEncoder:

@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 
-from monitor.story.embedding import Embedder, ModelProcess
+from monitor.story.embedding import Embedder, ModelProcess, OwnProcess
 
 TEXTS = ["Ramiz Mehdiyev detained", "Рамиз Мехтиев задержан", "earthquake in Turkey"]
 
@@ -29,6 +29,8 @@ def test_the_model_process_gives_the_in_process_vectors(embedder: Embedder | Non
     assert embedder is not None
     model = ModelProcess()
     assert np.allclose(model.encode(TEXTS), embedder.encode(TEXTS), atol=1e-5)
+    # the pipeline runs its other CPU-bound stages there (Pipeline.compute)
+    assert isinstance(model, OwnProcess) and not isinstance(embedder, OwnProcess)
 
 
 def test_a_killed_model_process_is_replaced() -> None:
