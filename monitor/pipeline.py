@@ -35,7 +35,7 @@ from monitor.store.models import (
     utcnow,
 )
 from monitor.store.upsert import dialect_insert, dialect_of
-from monitor.story.decisions import live_story_row
+from monitor.story.decisions import live_story_id
 from monitor.story.detector import (
     Fingerprint,
     Report,
@@ -46,7 +46,6 @@ from monitor.story.detector import (
 )
 from monitor.story.embedding import Embedder, OwnProcess, Vector, embedding_text, to_bytes
 from monitor.story.related import related_stories
-from monitor.story.window import signature_to_bytes
 from monitor.watchlist.matcher import Hit, Matcher, ReportFacts, evaluate
 from monitor.watchlist.schema import Watchlist
 
@@ -299,7 +298,7 @@ class Pipeline:
         decision = self.detector.decide(session, report)
         story_id, muted = self._story_for(session, decision.story_id, article, now)
         stats.stories = int(decision.story_id is None)
-        row = _item_row(incoming, report, vector, story_id, now)
+        row = _item_row(incoming, vector, fingerprint, story_id, now)
         item_id = session.connection().execute(_NEW_ITEM, row).scalar_one()
         upsert_anchors(session, story_id, name_anchors(report.anchors), report.latest)
         if decision.story_id is None:
@@ -332,8 +331,8 @@ class Pipeline:
         values = {"now": now, "published": article.published}
         joined = connection.execute(join, values | {"story": story_id}).first()
         if joined is None:  # merged (issue 8): the report joins the story it went into
-            live = live_story_row(session, story_id, lock=True)
-            joined = connection.execute(join, values | {"story": live.id}).one()
+            live = live_story_id(session, story_id, lock=True)
+            joined = connection.execute(join, values | {"story": live}).one()
         return joined.id, joined.muted
 
     def _link_related(self, session: Session, story_id: int, report: Report) -> None:
@@ -430,7 +429,11 @@ def _match_row(story_id: int, item_id: int, rule: str, hit: Hit, now: datetime) 
 
 
 def _item_row(
-    incoming: Incoming, report: Report, vector: Vector | None, story_id: int, now: datetime
+    incoming: Incoming,
+    vector: Vector | None,
+    fingerprint: Fingerprint,
+    story_id: int,
+    now: datetime,
 ) -> dict[str, Any]:
     article = incoming.article
     return {
@@ -448,8 +451,8 @@ def _item_row(
         "first_seen": now,
         "story_id": story_id,
         "embedding": to_bytes(vector) if vector is not None else None,
-        "signature": signature_to_bytes(report.signature) if report.signature else None,
-        "anchors": " ".join(sorted(report.anchors)),
+        "signature": fingerprint.signature,
+        "anchors": " ".join(sorted(fingerprint.anchors)),
     }
 
 
