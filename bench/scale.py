@@ -198,8 +198,13 @@ def worker(url: str, folder: Path, index: int, workers: int, embed: bool) -> Non
 
 def children() -> list[int]:
     """This process's children (the model's process), from /proc (Linux)."""
-    return [int(pid) for task in Path("/proc/self/task").iterdir()
-            for pid in (task / "children").read_text().split()]  # fmt: skip
+    pids = []
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            pids += [int(pid) for pid in (task / "children").read_text().split()]
+        except FileNotFoundError:  # a thread that ended meanwhile
+            continue
+    return pids
 
 
 def peak_kib(pid: int) -> int:

@@ -463,6 +463,21 @@ def neighbourhood(report: Report) -> list[str]:
     return sorted(names) if names else ["story:nameless"]
 
 
+# Built once: building a statement cost ten times its run.
+_BY_EXTERNAL_ID = sa_select(col(Item.id), col(Item.external_id)).where(
+    col(Item.source_id) == bindparam("source"),
+    col(Item.external_id).in_(bindparam("values", expanding=True)),
+)
+_BY_URL = sa_select(col(Item.id), col(Item.canonical_url)).where(
+    col(Item.canonical_url).in_(bindparam("values", expanding=True))
+)
+_BY_CONTENT = sa_select(col(Item.id), col(Item.content_hash)).where(
+    col(Item.content_hash).in_(bindparam("values", expanding=True)),
+    col(Item.external_id).is_(None),
+    col(Item.canonical_url).is_(None),
+)
+
+
 def existing_items(session: Session, incoming: list[Incoming]) -> list[int | None]:
     """The stored item each report is, by source id, then canonical URL, then (for a report
     with neither) content: a query per source and two more for a whole batch."""
@@ -479,30 +494,18 @@ def existing_items(session: Session, incoming: list[Incoming]) -> list[int | Non
         for source, externals in ids.items()
         for chunk in _chunks(sorted(externals))
         for item_id, external in connection.execute(
-            sa_select(col(Item.id), col(Item.external_id)).where(
-                col(Item.source_id) == source, col(Item.external_id).in_(chunk)
-            )
+            _BY_EXTERNAL_ID, {"source": source, "values": chunk}
         )
     }
     by_url = {
         url: item_id
         for chunk in _chunks(sorted(urls))
-        for item_id, url in connection.execute(
-            sa_select(col(Item.id), col(Item.canonical_url)).where(
-                col(Item.canonical_url).in_(chunk)
-            )
-        )
+        for item_id, url in connection.execute(_BY_URL, {"values": chunk})
     }
     by_hash = {
         content_hash: item_id
         for chunk in _chunks(sorted(hashes))
-        for item_id, content_hash in connection.execute(
-            sa_select(col(Item.id), col(Item.content_hash)).where(
-                col(Item.content_hash).in_(chunk),
-                col(Item.external_id).is_(None),
-                col(Item.canonical_url).is_(None),
-            )
-        )
+        for item_id, content_hash in connection.execute(_BY_CONTENT, {"values": chunk})
     }
     return [
         by_id.get((source, a.external_id))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import bindparam
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, SQLModel, col, select
 
@@ -15,6 +16,15 @@ LOCAL_CHANNELS = frozenset({"console"})
 DIGEST_WINDOWS = {"hourly": timedelta(hours=1), "daily": timedelta(days=1)}
 # States whose story updates are worth queuing: the alert was, or will be, sent.
 _FOLLOWED = ("pending", "sending", "sent")
+# Built once: building a statement cost ten times its run (0.3 ms against 0.03).
+_STORY_ALERTS = sa_select(
+    col(Alert.id),
+    col(Alert.watchlist),
+    col(Alert.rule),
+    col(Alert.channel),
+    col(Alert.state),
+    col(Alert.digest_at),
+).where(col(Alert.story_id) == bindparam("story"))
 
 
 def window_end(now: datetime, window: timedelta) -> datetime:
@@ -43,20 +53,7 @@ def record_alerts(
     """
     if not (follow or matches):
         return []
-    alerts = (
-        session.connection()
-        .execute(
-            sa_select(
-                col(Alert.id),
-                col(Alert.watchlist),
-                col(Alert.rule),
-                col(Alert.channel),
-                col(Alert.state),
-                col(Alert.digest_at),
-            ).where(col(Alert.story_id) == story_id)
-        )
-        .all()
-    )
+    alerts = session.connection().execute(_STORY_ALERTS, {"story": story_id}).all()
     if follow:  # digests gather their stories' reports already
         follow_story(session, [(a.id, a.state) for a in alerts if a.digest_at is None], item_id)
     raised = {(a.watchlist, a.rule, a.channel) for a in alerts}

@@ -82,6 +82,21 @@ _SAME_TEXT = (
     .limit(1)
 )
 _RECENT_STORIES_BY_ANCHOR = _STORIES_BY_ANCHOR.where(col(StoryAnchor.at) >= bindparam("lo"))
+_RANKED = (
+    sa_select(
+        *HELD_COLUMNS,
+        func.row_number()
+        .over(partition_by=col(Item.story_id), order_by=col(Item.id).desc())
+        .label("rank"),
+    )
+    .where(col(Item.story_id).in_(bindparam("stories", expanding=True)))
+    .subquery()
+)
+_LATEST_REPORTS = (
+    sa_select(_RANKED)
+    .where(_RANKED.c.rank <= _REPORTS_PER_STORY)
+    .order_by(_RANKED.c.story_id, _RANKED.c.id)
+)
 
 
 @dataclass(slots=True)
@@ -280,21 +295,7 @@ class StoryDetector:
         missing = [story_id for story_id, held in found.items() if not held]
         if not missing:
             return found
-        rank = func.row_number().over(partition_by=col(Item.story_id), order_by=col(Item.id).desc())
-        ranked = (
-            sa_select(
-                *HELD_COLUMNS,
-                rank.label("rank"),
-            )
-            .where(col(Item.story_id).in_(missing))
-            .subquery()
-        )
-        rows = session.connection().execute(
-            sa_select(ranked)
-            .where(ranked.c.rank <= _REPORTS_PER_STORY)
-            .order_by(ranked.c.story_id, ranked.c.id)
-        )
-        for row in rows:
+        for row in session.connection().execute(_LATEST_REPORTS, {"stories": missing}):
             held = held_from_row(row)
             found[held.story_id].append(held)
         return found

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlalchemy import bindparam, func, select
+from sqlmodel import Session, col
 
 from monitor.store.models import StoryAnchor
 from monitor.story.detector import Report, StoryDetector
@@ -21,6 +21,21 @@ _CANDIDATES = 30
 _MAX_LINKS = 5
 # Sharing one name (a country, a capital) is not enough to call two stories related.
 MIN_SHARED_NAMES = 2
+# Other stories naming at least MIN_SHARED_NAMES of the names in a time range, most first;
+# built once (building it cost more than running it).
+_SHARING_NAMES = (
+    select(col(StoryAnchor.story_id), func.count())
+    .where(
+        col(StoryAnchor.anchor).in_(bindparam("names", expanding=True)),
+        col(StoryAnchor.at) >= bindparam("since"),
+        col(StoryAnchor.at) <= bindparam("until"),
+        col(StoryAnchor.story_id) != bindparam("story"),
+    )
+    .group_by(col(StoryAnchor.story_id))
+    .having(func.count() >= MIN_SHARED_NAMES)
+    .order_by(func.count().desc(), col(StoryAnchor.story_id).desc())
+    .limit(_CANDIDATES)
+)
 
 
 @dataclass(slots=True)
@@ -41,19 +56,8 @@ def related_stories(
         return []
     until: datetime = report.latest
     since = (report.earliest or report.latest) - timedelta(days=detector.settings.related_days)
-    rows = session.exec(
-        select(StoryAnchor.story_id, func.count())
-        .where(
-            col(StoryAnchor.anchor).in_(names),
-            col(StoryAnchor.at) >= since,
-            col(StoryAnchor.at) <= until,
-            StoryAnchor.story_id != story_id,
-        )
-        .group_by(col(StoryAnchor.story_id))
-        .having(func.count() >= MIN_SHARED_NAMES)
-        .order_by(func.count().desc(), col(StoryAnchor.story_id).desc())
-        .limit(_CANDIDATES)
-    ).all()
+    values = {"names": names, "since": since, "until": until, "story": story_id}
+    rows = session.connection().execute(_SHARING_NAMES, values).all()
     threshold = detector.related_threshold(report)
     stories = detector.members(session, [other for other, _ in rows])
     candidates = [(other, shared, stories[other]) for other, shared in rows]
