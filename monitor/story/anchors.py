@@ -124,10 +124,12 @@ class DocumentFrequency:
     def __init__(self) -> None:
         self._counts: dict[str, int] = {}
         self.docs = 0
-        # A report's decision weighs the same anchors and anchor sets many times over; the
-        # weights change only when counts do.
+        # A report's decision weighs the same anchors, anchor sets and pairs of sets (a
+        # story's wire copies name the same) many times over; the weights change only when
+        # counts do.
         self._idf: dict[str, float] = {}
         self._mass: dict[frozenset[str], float] = {}
+        self._similarity: dict[tuple[frozenset[str], frozenset[str]], float] = {}
 
     def count(self, session: Session, found: frozenset[str]) -> None:
         """Add one report's anchors to the counts (in the caller's transaction)."""
@@ -157,6 +159,7 @@ class DocumentFrequency:
     def _forget_weights(self) -> None:
         self._idf.clear()
         self._mass.clear()
+        self._similarity.clear()
 
     def frequency(self, anchor: str) -> int:
         return self._counts.get(anchor, 0)
@@ -174,13 +177,18 @@ class DocumentFrequency:
             value = self._mass[found] = sum(self.idf(a) for a in found)
         return value
 
-
-def anchor_similarity(a: frozenset[str], b: frozenset[str], df: DocumentFrequency) -> float:
-    """IDF mass of the shared anchors over the geometric mean of both masses, 0..1."""
-    mass_a, mass_b = df.mass(a), df.mass(b)
-    if mass_a <= 0 or mass_b <= 0:
-        return 0.0
-    return min(1.0, sum(df.idf(x) for x in shared(a, b)) / math.sqrt(mass_a * mass_b))
+    def similarity(self, a: frozenset[str], b: frozenset[str]) -> float:
+        """IDF mass of the shared anchors over the geometric mean of both masses, 0..1."""
+        value = self._similarity.get((a, b))
+        if value is None:
+            mass_a, mass_b = self.mass(a), self.mass(b)
+            value = 0.0
+            if mass_a > 0 and mass_b > 0:
+                value = min(
+                    1.0, sum(self.idf(x) for x in shared(a, b)) / math.sqrt(mass_a * mass_b)
+                )
+            self._similarity[(a, b)] = value
+        return value
 
 
 _COUNTS = sa_select(col(AnchorStat.anchor), col(AnchorStat.docs)).where(

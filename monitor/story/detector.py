@@ -31,7 +31,6 @@ from monitor.normalize.article import Article
 from monitor.store.models import Item, StoryAnchor
 from monitor.story.anchors import (
     DocumentFrequency,
-    anchor_similarity,
     anchors,
     name_anchors,
 )
@@ -280,7 +279,7 @@ class StoryDetector:
     def pair_score(self, report: Report, other: Held) -> float:
         """How likely two reports tell the same event."""
         a, b = report.anchors, other.anchors
-        overlap = anchor_similarity(a, b, self.frequencies)
+        overlap = self.frequencies.similarity(a, b)
         if report.vector is None or other.vector is None:
             return overlap
         cosine = float(report.vector @ other.vector)
