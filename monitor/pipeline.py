@@ -205,21 +205,22 @@ class Pipeline:
         return stats
 
     def _store_together(self, fresh: list[tuple[Incoming, Vector | None, Fingerprint]]) -> Stats:
-        """A batch in one transaction, each report in a savepoint of its own (SQLite). One
-        process writes at a time anyway, and a commit cost as much as a report's story
-        decision. Each report is held in the window as soon as it is written, so the next
-        one in the batch can join its story; if the batch fails, the window, holding reports
-        that were never committed, is dropped and loads again."""
+        """A batch in one transaction (SQLite): one process writes at a time anyway, and a
+        commit cost as much as a report's story decision. Under the write lock, reports
+        stored since ``prepare`` looked, or twice in the batch, are set aside first, so no
+        insert can fail on them. Each report is held in the window as soon as it is
+        written, so the next one in the batch can join its story; if the batch fails, the
+        window, holding reports that were never committed, is dropped and loads again."""
         stats = Stats()
         with Session(self.engine) as session:
             try:
                 begin_write(session)
-                for one in fresh:
-                    try:
-                        with session.begin_nested():
-                            report_stats, stored = self._store(session, *one)
-                    except IntegrityError:  # stored since ``prepare`` looked
-                        report_stats, stored = Stats(duplicates=1), None
+                repeated = stored_or_repeated(session, [incoming for incoming, *_ in fresh])
+                for one, duplicate in zip(fresh, repeated, strict=True):
+                    if duplicate:
+                        stats.duplicates += 1
+                        continue
+                    report_stats, stored = self._store(session, *one)
                     if stored:
                         self.detector.remember(*stored)
                     stats.add(report_stats)
@@ -513,6 +514,24 @@ def existing_items(session: Session, incoming: list[Incoming]) -> list[int | Non
         or (None if a.external_id or a.canonical_url else by_hash.get(a.content_hash))
         for source, a in articles
     ]
+
+
+def stored_or_repeated(session: Session, incoming: list[Incoming]) -> list[bool]:
+    """Per report: stored already, or the same as an earlier one in ``incoming`` (by the
+    keys ``existing_items`` looks up)."""
+    seen: set[tuple[Any, ...]] = set()
+    found = []
+    for one, item_id in zip(incoming, existing_items(session, incoming), strict=True):
+        article = one.article
+        keys: set[tuple[Any, ...]] = set()
+        if article.external_id:
+            keys.add(("id", one.source_id, article.external_id))
+        if article.canonical_url:
+            keys.add(("url", article.canonical_url))
+        keys = keys or {("text", article.content_hash)}
+        found.append(item_id is not None or not seen.isdisjoint(keys))
+        seen |= keys
+    return found
 
 
 def _chunks(values: list[Any], size: int = 500) -> list[list[Any]]:

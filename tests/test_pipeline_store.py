@@ -35,6 +35,17 @@ def test_a_report_stored_since_its_batch_was_prepared_is_a_duplicate_and_the_res
         assert sum(s.item_count for s in session.exec(select(Story)).all()) == 3
 
 
+def test_a_report_twice_in_one_batch_is_stored_once(pipeline: Pipeline, seeds_dir: Path) -> None:
+    corpus = prepare(pipeline.engine, list(read_path(seeds_dir)), zone("UTC"))
+    twice = [*corpus.incoming, corpus.incoming[0]]  # e.g. one article in two files
+
+    stats = pipeline.ingest(twice)
+
+    assert (stats.new, stats.duplicates) == (3, 1)
+    with Session(pipeline.engine) as session:
+        assert session.exec(select(func.count()).select_from(Item)).one() == 3
+
+
 @pytest.mark.db("sqlite")
 def test_a_failed_batch_stores_nothing_and_its_reports_leave_the_window(
     pipeline: Pipeline, seeds_dir: Path
