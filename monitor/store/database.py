@@ -44,6 +44,10 @@ def make_engine(url: str) -> Engine:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # Copy the log into the database every 40 MB rather than 4: each copy (and its
+        # fsync) took 14 ms every 20 or so batches, half of what committing cost; a hot
+        # index page is now copied once where it was copied many times.
+        cursor.execute("PRAGMA wal_autocheckpoint=10000")
         cursor.close()
 
     return engine
