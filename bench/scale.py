@@ -370,8 +370,9 @@ items: timed items (each worker's first poll warms it up: stored, not timed; "st
 time). items/s: all workers together. ms/item: a worker's wall time per item. p50, p99:
 from a poll's bytes in hand to its alerts committed, per item (eight polls in flight, as the
 daemon overlaps them: while one is stored the next are parsed, normalized and embedded,
-and the wait counts). peak MB: a worker process; model MB: its model process. stories: new stories. alerts: new alerts
-queued in the outbox (updates to stories alerted before are not counted).
+and the wait counts). peak MB: a worker process; model MB: its model process. stories: new
+stories. alerts: new alerts queued in the outbox (updates to stories alerted before are not
+counted).
 """
 HEADER = (
     f"{'engine':<11}{'workers':>8}{'stored':>11}{'items':>7}{'items/s':>9}{'ms/item':>9}"
